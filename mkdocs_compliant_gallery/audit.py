@@ -1,0 +1,107 @@
+"""The compliance record: an append-only publication log and one takedown receipt per removed case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LOG_NAME = "publications.jsonl"
+
+
+@dataclass
+class PublishedRecord:
+    """One published case in the log: its consent, the hashes of what went in and out, its URLs."""
+
+    case: str
+    consent: str
+    treatment: str
+    originals: list[str]
+    outputs: list[str]
+    pages: list[str]
+    images: list[str]
+
+
+@dataclass
+class BuildRecord:
+    """One successful build, as written to the publication log."""
+
+    time: str
+    build_date: str
+    tool_version: str
+    libraries: dict[str, str]
+    config_sha256: str
+    channel: str
+    git: dict[str, Any] | None
+    published: list[PublishedRecord] = field(default_factory=list)
+    removed: list[dict[str, str]] = field(default_factory=list)
+
+
+def read_log(compliance_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """All intact records of the log, and a description of every line that could not be read."""
+    path = compliance_dir / LOG_NAME
+    if not path.exists():
+        return [], []
+    records, problems = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            problems.append(f"{path}:{number} is not a complete record (an interrupted write?); it was kept as it is")
+    return records, problems
+
+
+def append_record(compliance_dir: Path, record: BuildRecord) -> Path:
+    """Append one record; earlier lines are never rewritten. The write is one `write` of one line."""
+    compliance_dir.mkdir(parents=True, exist_ok=True)
+    path = compliance_dir / LOG_NAME
+    line = json.dumps(_plain(record), sort_keys=True, ensure_ascii=False) + "\n"
+    needs_newline = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (("\n" if needs_newline else "") + line).encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path
+
+
+def write_takedown(compliance_dir: Path, now: dt.datetime, receipt: Mapping[str, Any]) -> Path:
+    """Write `takedowns/<UTC timestamp>-<case>.json` atomically and return its path."""
+    folder = compliance_dir / "takedowns"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"{stamp}-{receipt['case']}.json"
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(receipt, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def git_state(folder: Path) -> dict[str, Any] | None:
+    """The commit and dirty flag of the checkout holding `folder`, or None outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=folder, capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(status.strip())}
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {key: _plain(getattr(value, key)) for key in value.__dataclass_fields__}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,317 @@
+"""The consent register: records of marketing releases, loaded from YAML or CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .schema import Fields
+from .violations import Violation, Where
+from .yamlfile import LocatedList, LocatedMap, load_yaml, read_text
+
+CONSENT_KEYS = {
+    "id",
+    "patient_ref",
+    "signed_on",
+    "signer",
+    "representative_authority",
+    "expires_on",
+    "expiry_event",
+    "event_occurred_on",
+    "channels",
+    "purposes",
+    "scope",
+    "allows",
+    "material_connection",
+    "third_party_remuneration",
+    "statements",
+    "irrevocable",
+    "revoked_on",
+    "revocation_received_on",
+    "superseded_by",
+    "form",
+    "procedure_on",
+    "subject_age_at_capture",
+    "explicit_consent",
+    "notes",
+}
+ALLOW_KEYS = ("face", "name", "distinctive_marks", "testimonial")
+STATEMENT_KEYS = ("revocation", "conditioning", "redisclosure")
+SIGNERS = ("patient", "representative")
+
+
+@dataclass(frozen=True)
+class ConsentScope:
+    """What a release covers: named cases, named images, or a treatment within a date range."""
+
+    cases: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    treatment: str | None = None
+    treated_from: dt.date | None = None
+    treated_to: dt.date | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.cases or self.images or self.treatment)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """One marketing release as the clinic exported it. Holds no patient name."""
+
+    id: str
+    file: str
+    line: int
+    patient_ref: str | None = None
+    signed_on: dt.date | None = None
+    signer: str | None = None
+    representative_authority: str | None = None
+    expires_on: dt.date | None = None
+    expiry_event: str | None = None
+    event_occurred_on: dt.date | None = None
+    permit: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    purposes: tuple[str, ...] = ()
+    scope: ConsentScope = field(default_factory=ConsentScope)
+    allows: dict[str, bool] = field(default_factory=dict)
+    material_connection: str | None = None
+    material_connection_invalid: bool = False
+    third_party_remuneration: bool = False
+    statements: dict[str, bool] = field(default_factory=dict)
+    irrevocable: bool = False
+    revoked_on: dt.date | None = None
+    superseded_by: str | None = None
+    form_version: str | None = None
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def where(self, key: str = "") -> Where:
+        """The place of this record, or of one of its fields, in the register."""
+        return Where(self.file, self.lines.get(key, self.line), f"consent {self.id}" + (f".{key}" if key else ""))
+
+
+@dataclass
+class Register:
+    """All consents of a register by id, plus what went wrong loading it."""
+
+    file: str
+    consents: dict[str, Consent] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    loaded: bool = False
+
+
+def load_register(path: Path, shown: str) -> Register:
+    """Load a register from YAML (`consents:` list) or CSV (one row per consent); fails closed."""
+    register = Register(shown)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        records = _csv_records(path, shown, register.violations)
+    elif suffix in {".yml", ".yaml"}:
+        records = _yaml_records(path, shown, register.violations)
+    else:
+        register.violations.append(
+            Violation(
+                "CG103",
+                Where(shown),
+                f"consent register format '{suffix or 'none'}' is not supported",
+                "export the register as .yml, .yaml or .csv",
+            )
+        )
+        return register
+    if records is None:
+        return register
+    register.loaded = True
+    for record in records:
+        consent = _parse_consent(record, shown, register.violations)
+        if consent is None:
+            continue
+        if consent.id in register.consents:
+            first = register.consents[consent.id]
+            register.violations.append(
+                Violation(
+                    "CG104",
+                    Where(shown, consent.line, "id"),
+                    f"consent id '{consent.id}' appears twice (first on line {first.line})",
+                    "give every release its own id, or merge the two records",
+                )
+            )
+            continue
+        register.consents[consent.id] = consent
+    return register
+
+
+def _yaml_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedMap] | None:
+    data, problems = load_yaml(path, shown)
+    sink.extend(problems)
+    if data is None and problems:
+        return None
+    if not isinstance(data, LocatedMap) or not isinstance(data.get("consents"), LocatedList):
+        sink.append(
+            Violation(
+                "CG102",
+                Where(shown, getattr(data, "line", 0) or 1, "consents"),
+                "the register must have a top-level 'consents:' list",
+                "start the file with 'consents:' followed by one '- id: ...' entry per release",
+            )
+        )
+        return None
+    Fields(data, shown, "", sink).reject_unknown({"consents"})
+    records: list[LocatedMap] = []
+    for item, line in zip(data["consents"], data["consents"].item_lines, strict=True):
+        if isinstance(item, LocatedMap):
+            records.append(item)
+        else:
+            sink.append(Violation("CG103", Where(shown, line, "consents"), "each consent must be a mapping", "write '- id: ...'"))
+    return records
+
+
+def _csv_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedMap] | None:
+    """CSV rows as nested records: `channels.permit` becomes channels: {permit: ...}; lists use ';'."""
+    text, problems = read_text(path, shown)
+    sink.extend(problems)
+    if text is None:
+        return None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames or "id" not in reader.fieldnames:
+        sink.append(
+            Violation(
+                "CG102", Where(shown, 1, "id"), "the CSV register needs a header row with an 'id' column", "export with column headers"
+            )
+        )
+        return None
+    records = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            record = _located({}, line)
+            for column, cell in row.items():
+                if column is None or cell is None or not cell.strip():
+                    continue
+                value: Any = [part.strip() for part in cell.split(";") if part.strip()] if _is_list_column(column) else cell.strip()
+                target = record
+                *parents, leaf = column.strip().split(".")
+                for parent in parents:
+                    child = target.get(parent)
+                    if not isinstance(child, LocatedMap):
+                        child = _located({}, line)
+                        target[parent] = child
+                        target.key_lines[parent] = line
+                    target = child
+                target[leaf] = _located_list(value, line) if isinstance(value, list) else value
+                target.key_lines[leaf] = line
+            records.append(record)
+    except csv.Error as error:
+        sink.append(Violation("CG109", Where(shown, reader.line_num), f"is not valid CSV: {error}", "re-export the register"))
+        return None
+    return records
+
+
+def _is_list_column(column: str) -> bool:
+    return column.strip() in {"channels.permit", "channels.deny", "purposes", "scope.cases", "scope.images"}
+
+
+def _located(values: dict[str, Any], line: int) -> LocatedMap:
+    result = LocatedMap(values)
+    result.line = line
+    result.key_lines = {key: line for key in values}
+    return result
+
+
+def _located_list(values: list[Any], line: int) -> LocatedList:
+    result = LocatedList(values)
+    result.line = line
+    result.item_lines = [line] * len(values)
+    return result
+
+
+def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Consent | None:
+    fields = Fields(record, shown, "consents", sink)
+    fields.reject_unknown(CONSENT_KEYS)
+    consent_id = fields.identifier("id", required=True, fix="give the release its id from the signed form")
+    if consent_id is None:
+        return None
+    fields = Fields(record, shown, f"consent {consent_id}", sink)
+    channels = fields.mapping("channels")
+    permit: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    if channels:
+        channels.reject_unknown({"permit", "deny"})
+        permit = channels.texts("permit") or ()
+        deny = channels.texts("deny") or ()
+    scope = _parse_scope(fields.mapping("scope"))
+    allows: dict[str, bool] = {}
+    allow_fields = fields.mapping("allows")
+    if allow_fields:
+        allow_fields.reject_unknown(ALLOW_KEYS)
+        for key in ALLOW_KEYS:
+            allows[key] = bool(allow_fields.boolean(key, default=False))
+    statements: dict[str, bool] = {}
+    statement_fields = fields.mapping("statements")
+    if statement_fields:
+        statement_fields.reject_unknown({*STATEMENT_KEYS, "remuneration"})
+        for key in (*STATEMENT_KEYS, "remuneration"):
+            statements[key] = bool(statement_fields.boolean(key, default=False))
+    form = fields.mapping("form")
+    form_version = None
+    if form:
+        form.reject_unknown({"version", "sha256", "reference"})
+        form_version = form.text("version")
+    signer = fields.text("signer")
+    if signer is not None and signer not in SIGNERS:
+        fields.problem("CG103", "signer", f"signer '{signer}' is not one of {', '.join(SIGNERS)}", "write 'patient' or 'representative'")
+    material, material_invalid = _material_connection(record.get("material_connection"))
+    return Consent(
+        id=consent_id,
+        file=shown,
+        line=record.line,
+        patient_ref=fields.text("patient_ref"),
+        signed_on=fields.date("signed_on"),
+        signer=signer,
+        representative_authority=fields.text("representative_authority"),
+        expires_on=fields.date("expires_on"),
+        expiry_event=fields.text("expiry_event"),
+        event_occurred_on=fields.date("event_occurred_on"),
+        permit=permit,
+        deny=deny,
+        purposes=fields.texts("purposes") or (),
+        scope=scope,
+        allows=allows,
+        material_connection=material,
+        material_connection_invalid=material_invalid,
+        third_party_remuneration=bool(fields.boolean("third_party_remuneration", default=False)),
+        statements=statements,
+        irrevocable=bool(fields.boolean("irrevocable", default=False)),
+        revoked_on=fields.date("revoked_on"),
+        superseded_by=fields.identifier("superseded_by"),
+        form_version=form_version,
+        lines=dict(record.key_lines),
+    )
+
+
+def _parse_scope(fields: Fields | None) -> ConsentScope:
+    if fields is None:
+        return ConsentScope()
+    fields.reject_unknown({"cases", "images", "treatment", "from", "to"})
+    return ConsentScope(
+        cases=fields.texts("cases") or (),
+        images=fields.texts("images") or (),
+        treatment=fields.text("treatment"),
+        treated_from=fields.date("from"),
+        treated_to=fields.date("to"),
+    )
+
+
+def _material_connection(value: object) -> tuple[str | None, bool]:
+    """(disclosure text or None for no connection, whether the value is unusable)."""
+    if value is None or value is False:
+        return None, False
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in {"", "none", "no"}:
+            return None, False
+        # A one-word value ("discount", "yes") names a connection but discloses nothing.
+        return text, len(text.split()) < 3
+    return None, True

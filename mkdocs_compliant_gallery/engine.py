@@ -1,0 +1,367 @@
+"""One gallery build, independent of any site generator: load, decide, process, render, verify, record.
+
+A host (the MkDocs plugin, the CLI) creates a `GalleryBuild` from `Settings`, calls `prepare()`, renders
+directives as it meets them in pages, lets `guard()` check the output, and `record()` the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import multiprocessing
+import os
+import time
+import zoneinfo
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__, audit
+from .consent import Register, load_register
+from .images import PILLOW_VERSION, ImageSettings, PairJob, PairResult, cached_result, process_fresh, purge_cache
+from .manifest import PHOTO_SUFFIXES, Manifest, load_manifest
+from .policy import Decision, Rules, decide_all
+from .render import Directive, PublishedCase, Renderer, disclosure_texts
+from .verify import Forbidden, guard_site
+from .violations import Severity, Violation, Where, display_path
+
+IMAGE_FOLDER = "assets/compliant-gallery/img"
+SUPPORTED_JURISDICTIONS = ("US",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a build needs, with paths already resolved against the project root."""
+
+    project_root: Path
+    manifest: Path
+    consents: Path
+    photos: Path
+    build_date: dt.date
+    channel: str = "website"
+    jurisdictions: tuple[str, ...] = ("US",)
+    expiry_warning_days: int = 30
+    fail_on_withdrawn: bool = False
+    images: ImageSettings = field(default_factory=ImageSettings)
+    cache_dir: Path = Path(".cache/plugin/compliant-gallery")
+    compliance_dir: Path = Path(".compliance")
+    workers: int = 0
+
+    def shown(self, path: Path) -> str:
+        return display_path(path, self.project_root)
+
+
+def resolve_build_date(explicit: dt.date | None, timezone: str | None, environ: dict[str, str] | None = None) -> dt.date:
+    """The build date: explicit, else SOURCE_DATE_EPOCH, else today in `timezone` (default: the machine's)."""
+    if explicit is not None:
+        return explicit
+    environ = dict(os.environ) if environ is None else environ
+    zone = zoneinfo.ZoneInfo(timezone) if timezone else None
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        moment = dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        return moment.astimezone(zone).date() if zone else moment.date()
+    return dt.datetime.now(zone).date() if zone else dt.date.today()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One directive's output: HTML, problems, the cases shown and the removed cases left out."""
+
+    html: str = ""
+    violations: tuple[Violation, ...] = ()
+    shown: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass
+class CaseUse:
+    """Where a published case appeared in this build."""
+
+    pages: set[str] = field(default_factory=set)
+
+
+class GalleryBuild:
+    """The state of one build. Create a new one for every build (serve rebuilds included)."""
+
+    def __init__(self, settings: Settings, renderer: Renderer | None = None):
+        self.settings = settings
+        self.renderer = renderer or Renderer()
+        self.violations: list[Violation] = []
+        self.manifest: Manifest | None = None
+        self.register: Register | None = None
+        self.decisions: dict[str, Decision] = {}
+        self.published: dict[str, PublishedCase] = {}
+        self.uses: dict[str, CaseUse] = {}
+        self.cache_hits = 0
+        self.processed = 0
+        self.started = time.monotonic()
+
+    # -- loading and deciding -------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Load manifest and register, decide every case, process the photos of the cases that stay."""
+        settings = self.settings
+        for code_path, label in ((settings.manifest, "manifest"), (settings.consents, "consent register")):
+            self._check_inside_project(code_path, label)
+        for jurisdiction in settings.jurisdictions:
+            if jurisdiction not in SUPPORTED_JURISDICTIONS:
+                self.violations.append(
+                    Violation(
+                        "CG110",
+                        Where("mkdocs.yml", 0, "jurisdictions"),
+                        f"rule pack '{jurisdiction}' is not available in this version",
+                        f"use one of: {', '.join(SUPPORTED_JURISDICTIONS)}",
+                    )
+                )
+        self.manifest = load_manifest(settings.manifest, settings.shown(settings.manifest), settings.project_root, settings.photos)
+        self.register = load_register(settings.consents, settings.shown(settings.consents))
+        self.violations.extend(self.manifest.violations)
+        self.violations.extend(self.register.violations)
+        if not self.manifest.loaded or not self.register.loaded:
+            return  # fail closed: without both files no case can be judged
+        rules = Rules(settings.channel, settings.build_date, settings.expiry_warning_days, settings.fail_on_withdrawn)
+        for decision in decide_all(self.manifest, self.register, rules):
+            self.decisions[decision.case.id] = decision
+            self.violations.extend(decision.violations)
+        self._process_images()
+
+    def _check_inside_project(self, path: Path, label: str) -> None:
+        root = self.settings.project_root.resolve()
+        try:
+            real = path.resolve()
+        except OSError:
+            return
+        if not real.is_relative_to(root):
+            self.violations.append(
+                Violation(
+                    "CG106",
+                    Where(str(path)),
+                    f"the {label} lies outside the project ({root})",
+                    "keep the gallery files inside the folder of mkdocs.yml",
+                )
+            )
+
+    def _process_images(self) -> None:
+        assert self.manifest is not None
+        settings = self.settings
+        jobs = [
+            PairJob(case.id, pair.view, self.manifest.file, pair.before, pair.after, pair.edits, settings.images, str(settings.cache_dir))
+            for case in self.manifest.cases.values()
+            if self.decisions[case.id].removed is None
+            for pair in case.photos
+        ]
+        results: dict[tuple[str, str], PairResult] = {}
+        fresh: list[tuple[PairJob, str]] = []
+        for job in jobs:
+            key, cached = cached_result(job)
+            if cached is not None:
+                results[(job.case_id, job.view)] = cached
+                self.cache_hits += 1
+            else:
+                fresh.append((job, key))
+        workers = min(settings.workers or os.cpu_count() or 1, len(fresh))
+        if workers > 1:
+            # forkserver: a forked copy of a live server process (mkdocs serve) can deadlock.
+            context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = [(job, pool.submit(process_fresh, job, key)) for job, key in fresh]
+                for job, future in futures:
+                    results[(job.case_id, job.view)] = future.result()
+        else:
+            for job, key in fresh:
+                results[(job.case_id, job.view)] = process_fresh(job, key)
+        self.processed = len(fresh)
+        for result in results.values():
+            self.violations.extend(result.violations)
+        for case in self.manifest.cases.values():
+            decision = self.decisions[case.id]
+            if not decision.publishable:
+                continue
+            pairs = tuple((pair, results[(case.id, pair.view)]) for pair in case.photos)
+            if any(result.before is None for _, result in pairs):
+                continue
+            treatment = self.manifest.treatments[case.treatment or ""]
+            material = decision.consent.material_connection if decision.consent else None
+            self.published[case.id] = PublishedCase(case, treatment, pairs, disclosure_texts(treatment, material))
+
+    # -- results --------------------------------------------------------------------------------------
+
+    def errors(self) -> list[Violation]:
+        """Every violation that fails the build, sorted by file and line."""
+        return sorted((v for v in self.violations if v.severity is Severity.ERROR), key=lambda v: v.sort_key)
+
+    def warnings(self) -> list[Violation]:
+        return sorted((v for v in self.violations if v.severity is Severity.WARNING), key=lambda v: v.sort_key)
+
+    def removed(self) -> dict[str, Violation]:
+        """Cases taken down this build (withdrawn or expired consent), with the reason."""
+        return {case_id: d.removed for case_id, d in self.decisions.items() if d.removed is not None}
+
+    # -- rendering ------------------------------------------------------------------------------------
+
+    def render(self, directive: Directive, where: Where, page_url: str, url_for: Callable[[str], str], first_on_page: bool) -> Rendered:
+        """HTML for one directive; a removed case renders nothing, an unknown one is CG108."""
+        assert self.manifest is not None
+        manifest = self.manifest
+        if directive.case is not None:
+            if directive.case not in manifest.cases:
+                return Rendered(
+                    violations=(
+                        Violation(
+                            "CG108",
+                            where,
+                            f"directive names case '{directive.case}', which is not in the manifest",
+                            f"use a case id from {manifest.file}",
+                        ),
+                    )
+                )
+            wanted = [directive.case]
+            label = f"Before and after: case {directive.case}"
+        elif directive.treatment is not None:
+            if directive.treatment not in manifest.treatments:
+                return Rendered(
+                    violations=(
+                        Violation(
+                            "CG108",
+                            where,
+                            f"directive names treatment '{directive.treatment}', which is not in the manifest",
+                            f"use a treatment key from {manifest.file}",
+                        ),
+                    )
+                )
+            wanted = [c.id for c in manifest.cases.values() if c.treatment == directive.treatment]
+            label = f"Before and after: {manifest.treatments[directive.treatment].title}"
+        else:
+            wanted = list(manifest.cases)
+            label = "Before and after gallery"
+        removed = self.removed()
+        shown = [self.published[c] for c in wanted if c in self.published]
+        for item in shown:
+            self.uses.setdefault(item.case.id, CaseUse()).pages.add(page_url)
+        html = self.renderer.gallery(shown, url_for, first_on_page, label) if shown else ""
+        return Rendered(html, (), tuple(item.case.id for item in shown), tuple(c for c in wanted if c in removed))
+
+    def image_files(self) -> dict[str, str]:
+        """Site path -> cached file, for the cases placed on at least one page."""
+        files = {}
+        for case_id in self.uses:
+            for _, result in self.published[case_id].pairs:
+                for image in (result.before, result.after):
+                    assert image is not None
+                    for rendition in image.renditions:
+                        files[f"{IMAGE_FOLDER}/{rendition.name}"] = rendition.path
+        return files
+
+    # -- verification and record ----------------------------------------------------------------------
+
+    def forbidden(self) -> Forbidden:
+        """Everything the output guard must not find in the site."""
+        strings: dict[str, str] = {}
+        hashes: dict[str, str] = {}
+        if self.register is not None:
+            for consent in self.register.consents.values():
+                strings[consent.id] = f"consent id {consent.id}"
+                if consent.patient_ref:
+                    strings[consent.patient_ref] = f"patient_ref of consent {consent.id}"
+        for case_id in self.removed():
+            strings[case_id] = f"removed case {case_id}"
+        settings = self.settings
+        for path in (settings.manifest, settings.consents):
+            if path.is_file():
+                hashes[_sha256(path)] = settings.shown(path)
+        if settings.photos.is_dir():
+            for photo in settings.photos.rglob("*"):
+                if photo.suffix.lower() in PHOTO_SUFFIXES and photo.is_file():
+                    hashes[_sha256(photo)] = f"raw photo {settings.shown(photo)}"
+                    strings.setdefault(photo.name, f"raw photo file name {photo.name}")
+        return Forbidden(strings, hashes, frozenset(Path(p).name for p in self.image_files()))
+
+    def guard(self, site_dir: Path) -> list[Violation]:
+        """The output guard over a built site (CG6xx)."""
+        return guard_site(site_dir, self.forbidden(), IMAGE_FOLDER)
+
+    def record(self, config_text: bytes, now: dt.datetime) -> tuple[Path, list[Path]]:
+        """Append the publication record and write a takedown receipt for every case gone since the last one."""
+        assert self.manifest is not None and self.register is not None
+        settings = self.settings
+        compliance = settings.compliance_dir
+        previous, _problems = audit.read_log(compliance)
+        last = previous[-1] if previous else None
+        record = audit.BuildRecord(
+            time=now.isoformat(),
+            build_date=settings.build_date.isoformat(),
+            tool_version=__version__,
+            libraries={"pillow": PILLOW_VERSION},
+            config_sha256=hashlib.sha256(config_text).hexdigest(),
+            channel=settings.channel,
+            git=audit.git_state(settings.project_root),
+        )
+        for case_id in sorted(self.uses):
+            item = self.published[case_id]
+            originals, outputs, images = [], [], []
+            for _, result in item.pairs:
+                for image in (result.before, result.after):
+                    assert image is not None
+                    originals.append(image.source_sha256)
+                    for rendition in image.renditions:
+                        outputs.append(Path(rendition.name).stem)
+                        images.append(f"{IMAGE_FOLDER}/{rendition.name}")
+            consent_id = item.case.consent_id or ""
+            record.published.append(
+                audit.PublishedRecord(
+                    case_id, consent_id, item.case.treatment or "", originals, outputs, sorted(self.uses[case_id].pages), images
+                )
+            )
+        removed = self.removed()
+        for case_id, violation in sorted(removed.items()):
+            consent = self.decisions[case_id].consent
+            record.removed.append(
+                {
+                    "case": case_id,
+                    "consent": consent.id if consent else "",
+                    "code": violation.code,
+                    "reason": violation.message,
+                }
+            )
+        receipts = []
+        if last is not None:
+            now_published = {p.case for p in record.published}
+            for entry in last.get("published", []):
+                if entry["case"] in now_published:
+                    continue
+                receipts.append(audit.write_takedown(compliance, now, self._takedown(entry, removed.get(entry["case"]))))
+        return audit.append_record(compliance, record), receipts
+
+    def _takedown(self, entry: dict[str, Any], reason: Violation | None) -> dict[str, Any]:
+        consent = self.register.consents.get(entry.get("consent", "")) if self.register else None
+        other_channels = sorted(set(consent.permit) - {self.settings.channel}) if consent else []
+        return {
+            "case": entry["case"],
+            "consent": entry.get("consent"),
+            "reason": reason.message if reason else "no longer published (removed from the manifest or from every page)",
+            "code": reason.code if reason else None,
+            "removed_pages": entry.get("pages", []),
+            "removed_files": entry.get("images", []),
+            "cache_entries_purged": True,
+            "other_channels_to_follow_up": other_channels,
+            "reminder": "Deploy this build now; a deployed site keeps serving the case until then. Purge any CDN cache, and remember that old gh-pages commits still hold the removed files.",
+        }
+
+    def purge_cache(self) -> list[str]:
+        """Drop cache entries not used by this build (removed cases, old settings)."""
+        keep = {result.cache_key for item in self.published.values() for _, result in item.pairs}
+        return purge_cache(self.settings.cache_dir, keep)
+
+    def summary(self) -> str:
+        removed = self.removed()
+        return (
+            f"{len(self.uses)} cases published, {len(removed)} removed, {len(self.warnings())} warnings; "
+            f"{self.processed} photo pairs processed, {self.cache_hits} from cache, in {time.monotonic() - self.started:.1f}s"
+        )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

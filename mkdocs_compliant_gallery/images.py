@@ -1,0 +1,485 @@
+"""The image pipeline: admit a photo, upright it, make it sRGB, redact, crop, resize, and encode pixels only.
+
+Every output is built from a fresh image holding nothing but decoded pixels, saved without any metadata
+argument, then walked byte by byte (see `structure`) before it may be published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import PIL
+from PIL import Image, ImageCms, ImageDraw, ImageOps, UnidentifiedImageError
+
+from . import structure
+from .manifest import Edit, ImageRef
+from .violations import Violation, Where
+
+try:  # HEIC/HEIF from phones; optional at import so the engine still loads without it
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF_VERSION: str | None = pillow_heif.__version__
+except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
+    HEIF_VERSION = None
+
+PIPELINE_VERSION = "1"
+PILLOW_VERSION = PIL.__version__
+FORMAT_SUFFIX = {"jpeg": ".jpg", "webp": ".webp", "avif": ".avif"}
+_PIL_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "avif": "AVIF"}
+_ADMITTED = {"jpeg", "png", "webp", "tiff", "heif", "avif"}
+# Editing software whose name in a photo's own metadata means the pixels were changed after capture.
+_EDITORS = re.compile(
+    rb"photoshop(?! 3\.0)|lightroom|gimp|affinity|facetune|meitu|snapseed|picsart|airbrush|pixelmator|"
+    rb"capture one|luminar|paint\.net|faceapp|perfect365|youcam|retouch|photoscape|photodirector",
+    re.IGNORECASE,
+)
+ASPECT_TOLERANCE = 0.02
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """Everything that changes the bytes of an output; part of every cache key."""
+
+    widths: tuple[int, ...] = (480, 960, 1600)
+    formats: tuple[str, ...] = ("avif", "webp", "jpeg")
+    jpeg_quality: int = 82
+    webp_quality: int = 80
+    avif_quality: int = 60
+    max_pixels: int = 100_000_000
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One published file: a format at a width, named by the hash of its bytes."""
+
+    fmt: str
+    width: int
+    height: int
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """The published renditions of one original, with the original's hash for the audit trail."""
+
+    source_sha256: str
+    width: int
+    height: int
+    renditions: tuple[Rendition, ...]
+
+    def of_format(self, fmt: str) -> list[Rendition]:
+        return sorted((r for r in self.renditions if r.fmt == fmt), key=lambda r: r.width)
+
+
+@dataclass(frozen=True)
+class PairJob:
+    """The work for one before/after pair: picklable, so it can run in a worker process."""
+
+    case_id: str
+    view: str
+    manifest_file: str
+    before: ImageRef
+    after: ImageRef
+    edits: tuple[Edit, ...]
+    settings: ImageSettings
+    cache_dir: str
+
+    @property
+    def images(self) -> tuple[ImageRef, ImageRef]:
+        return (self.before, self.after)
+
+    def cache_key(self, before_sha: str, after_sha: str) -> str:
+        boxes = [(ref.crop, ref.redact) for ref in (self.before, self.after)]
+        material = json.dumps(
+            [
+                PIPELINE_VERSION,
+                PILLOW_VERSION,
+                HEIF_VERSION,
+                before_sha,
+                after_sha,
+                boxes,
+                [asdict(e) for e in self.edits],
+                asdict(self.settings),
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """The outcome of one pair: processed images, or the violations that stop it."""
+
+    case_id: str
+    view: str
+    before: ProcessedImage | None
+    after: ProcessedImage | None
+    violations: tuple[Violation, ...]
+    cache_key: str = ""
+    cache_hit: bool = False
+
+
+@dataclass
+class _Decoded:
+    """An admitted original, upright and in sRGB, before crop."""
+
+    image: Image.Image
+    sha256: str
+    captured: dt.datetime | None
+    editors: list[str] = field(default_factory=list)
+
+
+class ImageRejectedError(Exception):
+    """An original that cannot be published, with the violation that says why."""
+
+    def __init__(self, violation: Violation):
+        super().__init__(violation.message)
+        self.violation = violation
+
+
+def process_pair(job: PairJob) -> PairResult:
+    """Process one pair, from the cache when its key matches; never raises for bad input."""
+    key, cached = cached_result(job)
+    return cached or process_fresh(job, key)
+
+
+def cached_result(job: PairJob) -> tuple[str, PairResult | None]:
+    """The pair's cache key, and its verified cached result when there is one."""
+    try:
+        key = job.cache_key(_sha256_file(job.before.path), _sha256_file(job.after.path))
+    except OSError:
+        return "", None
+    cached = _load_cached(Path(job.cache_dir) / key)
+    if cached is None:
+        return key, None
+    return key, PairResult(job.case_id, job.view, cached[0], cached[1], cached[2], key, cache_hit=True)
+
+
+def process_fresh(job: PairJob, key: str) -> PairResult:
+    """Decode, check and encode a pair, storing the outputs in the cache under `key`."""
+    if not key:
+        where = Where(job.manifest_file, job.before.line, f"case {job.case_id}.photos")
+        return PairResult(
+            job.case_id,
+            job.view,
+            None,
+            None,
+            (Violation("CG301", where, "a photo of the pair cannot be read", "check the files' permissions", job.case_id),),
+        )
+    Path(job.cache_dir).mkdir(parents=True, exist_ok=True)
+    return _process_fresh(job, key)
+
+
+def _process_fresh(job: PairJob, key: str) -> PairResult:
+    where = {ref.src: Where(job.manifest_file, ref.line, f"case {job.case_id}.photos") for ref in job.images}
+    violations: list[Violation] = []
+    decoded: list[_Decoded] = []
+    for ref in job.images:
+        try:
+            decoded.append(_decode(ref, job.settings, where[ref.src], job.case_id))
+        except ImageRejectedError as rejected:
+            violations.append(rejected.violation)
+    if violations:
+        return PairResult(job.case_id, job.view, None, None, tuple(violations), key)
+    before, after = decoded
+    violations.extend(_provenance(job, before, after, where))
+    prepared = []
+    for ref, item in zip(job.images, decoded, strict=True):
+        try:
+            prepared.append(_redact_and_crop(item.image, ref, where[ref.src], job.case_id))
+        except ImageRejectedError as rejected:
+            violations.append(rejected.violation)
+    if violations:
+        return PairResult(job.case_id, job.view, None, None, tuple(violations), key)
+    first, second = prepared
+    ratio_a, ratio_b = first.width / first.height, second.width / second.height
+    if abs(ratio_a - ratio_b) / ratio_a > ASPECT_TOLERANCE:
+        return PairResult(
+            job.case_id,
+            job.view,
+            None,
+            None,
+            (
+                Violation(
+                    "CG305",
+                    where[job.after.src],
+                    f"before ({first.width}x{first.height}) and after ({second.width}x{second.height}) differ in shape after crop; they are not comparable",
+                    "crop both photos to the same aspect ratio (set the same 'crop' size on the pair)",
+                    job.case_id,
+                ),
+            ),
+            key,
+        )
+    sizes = output_sizes(first.width, first.height, second.width, job.settings.widths)
+    final = Path(job.cache_dir) / key
+    staged = Path(tempfile.mkdtemp(prefix=f".staging-{key}-", dir=job.cache_dir))
+    try:
+        outputs = [
+            _encode_all(image, sizes, job.settings, staged, final, item.sha256) for item, image in zip(decoded, prepared, strict=True)
+        ]
+        result = PairResult(job.case_id, job.view, outputs[0], outputs[1], tuple(violations), key)
+        _commit(staged, final, result)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    return result
+
+
+def output_sizes(width: int, height: int, other_width: int, widths: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The sizes both photos of a pair are published at: configured widths, never upscaled."""
+    largest = min(width, other_width)
+    chosen = sorted({w for w in widths if w <= largest}) or [largest]
+    return [(w, max(1, round(w * height / width))) for w in chosen]
+
+
+def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) -> _Decoded:
+    """Admit one original: sniffed format, still, within the pixel cap, fully decodable."""
+    data = ref.path.read_bytes()
+    fmt = structure.sniff(data)
+    if fmt not in _ADMITTED:
+        what = "an SVG drawing" if fmt == "svg" else f"a {fmt.upper()} file" if fmt else "not an image"
+        raise ImageRejectedError(
+            Violation(
+                "CG303",
+                where,
+                f"'{ref.src}' is {what}; a clinical photo must be a still JPEG, PNG, WebP, TIFF, HEIC or AVIF",
+                "export the original photo from the camera or photo system",
+                case_id,
+            )
+        )
+    Image.MAX_IMAGE_PIXELS = settings.max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > settings.max_pixels:
+                raise Image.DecompressionBombError("too many pixels")
+            if getattr(image, "is_animated", False) and fmt in {"png", "webp", "gif"}:
+                raise ImageRejectedError(Violation("CG303", where, f"'{ref.src}' is animated", "publish a still photo", case_id))
+            image.seek(0)  # containers with several images publish their primary one only
+            exif = image.getexif()
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejectedError(
+            Violation(
+                "CG302",
+                where,
+                f"'{ref.src}' has more than {settings.max_pixels} pixels",
+                "export a smaller photo, or raise 'max_pixels' in the plugin config",
+                case_id,
+            )
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ImageRejectedError(
+            Violation(
+                "CG301", where, f"'{ref.src}' cannot be decoded ({error})", "re-export the photo; the file is damaged or truncated", case_id
+            )
+        ) from None
+    editors = _editing_software(exif, data)
+    captured = _capture_time(exif)
+    upright = ImageOps.exif_transpose(image)
+    return _Decoded(_to_srgb(upright, image.info.get("icc_profile")), hashlib.sha256(data).hexdigest(), captured, editors)
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """Pixels converted to sRGB (not merely untagged), alpha flattened onto white."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(canvas, rgba).convert("RGB")
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: fall back to the plain conversion below
+    return image.convert("RGB")
+
+
+def _redact_and_crop(image: Image.Image, ref: ImageRef, where: Where, case_id: str) -> Image.Image:
+    """Opaque black redaction first, then the crop; boxes are in upright-original pixels."""
+    boxes = [("redact", box) for box in ref.redact] + ([("crop", ref.crop)] if ref.crop else [])
+    for name, (x, y, w, h) in boxes:
+        if x + w > image.width or y + h > image.height:
+            raise ImageRejectedError(
+                Violation(
+                    "CG307",
+                    where,
+                    f"{name} box [{x}, {y}, {w}, {h}] reaches outside '{ref.src}' ({image.width}x{image.height} upright)",
+                    "measure the box on the upright photo and keep it inside",
+                    case_id,
+                )
+            )
+    image = image.copy()
+    if ref.redact:
+        draw = ImageDraw.Draw(image)
+        for x, y, w, h in ref.redact:
+            draw.rectangle((x, y, x + w - 1, y + h - 1), fill=(0, 0, 0))
+    if ref.crop:
+        x, y, w, h = ref.crop
+        image = image.crop((x, y, x + w, y + h))
+    return image
+
+
+def _encode_all(
+    image: Image.Image, sizes: list[tuple[int, int]], settings: ImageSettings, staged: Path, final: Path, source_sha: str
+) -> ProcessedImage:
+    renditions = []
+    for width, height in sizes:
+        resized = image if (width, height) == image.size else image.resize((width, height), Image.Resampling.LANCZOS)
+        # A new image from raw pixels carries no info dict, so nothing but pixels can be written.
+        clean = Image.frombytes("RGB", resized.size, resized.tobytes())
+        for fmt in settings.formats:
+            data = _encode(clean, fmt, settings)
+            problems = structure.problems(data, fmt)
+            if problems:
+                raise RuntimeError(f"encoder wrote non-pixel data into a {fmt}: {problems}")
+            name = hashlib.sha256(data).hexdigest()[:20] + FORMAT_SUFFIX[fmt]
+            (staged / name).write_bytes(data)
+            renditions.append(Rendition(fmt, width, height, name, str(final / name)))
+    largest = sizes[-1]
+    return ProcessedImage(source_sha, largest[0], largest[1], tuple(renditions))
+
+
+def _encode(image: Image.Image, fmt: str, settings: ImageSettings) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "jpeg":
+        image.save(buffer, "JPEG", quality=settings.jpeg_quality, optimize=True, progressive=True)
+    elif fmt == "webp":
+        image.save(buffer, "WEBP", quality=settings.webp_quality, method=4)
+    else:
+        image.save(buffer, _PIL_FORMAT[fmt], quality=settings.avif_quality, speed=8)
+    return buffer.getvalue()
+
+
+def _provenance(job: PairJob, before: _Decoded, after: _Decoded, where: dict[str, Where]) -> list[Violation]:
+    """CG304 undeclared editing and CG306 an "after" taken before its "before"."""
+    found = []
+    if not job.edits:
+        for ref, item in zip(job.images, (before, after), strict=True):
+            if item.editors:
+                found.append(
+                    Violation(
+                        "CG304",
+                        where[ref.src],
+                        f"'{ref.src}' was edited with {', '.join(item.editors)} but the pair declares no edits",
+                        "declare the edits under 'edits:' (exposure, white-balance, colour, sharpen, retouch, composite, background), or use the unedited original",
+                        job.case_id,
+                    )
+                )
+    if before.captured and after.captured and after.captured < before.captured:
+        found.append(
+            Violation(
+                "CG306",
+                where[job.after.src],
+                f"the after photo was taken {after.captured}, before the before photo ({before.captured})",
+                "check that before and after are not swapped",
+                job.case_id,
+            )
+        )
+    return found
+
+
+def _editing_software(exif: Image.Exif, data: bytes) -> list[str]:
+    """Names of editing programs found in EXIF Software/ProcessingSoftware or in XMP."""
+    names = set()
+    for tag in (0x0131, 0x000B):
+        value = exif.get(tag)
+        if isinstance(value, bytes):
+            value = value.decode("latin-1", "replace")
+        if isinstance(value, str) and _EDITORS.search(value.encode("latin-1", "replace")):
+            names.add(value.strip("\x00 ").strip())
+    for match in re.finditer(rb"<x:xmpmeta.*?</x:xmpmeta>", data, re.DOTALL):
+        for hit in _EDITORS.finditer(match.group(0)):
+            names.add(hit.group(0).decode("latin-1").title())
+    return sorted(names)
+
+
+def _capture_time(exif: Image.Exif) -> dt.datetime | None:
+    value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.strptime(value.strip("\x00 ").strip(), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _load_cached(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Violation, ...]] | None:
+    """A cached pair, verified again (structure and name hash) before it is trusted."""
+    meta_path = folder / "meta.json"
+    try:
+        meta = json.loads(meta_path.read_text())
+        images = []
+        for entry in (meta["before"], meta["after"]):
+            renditions = tuple(
+                Rendition(r["fmt"], r["width"], r["height"], r["name"], str(folder / r["name"])) for r in entry["renditions"]
+            )
+            for rendition in renditions:
+                data = Path(rendition.path).read_bytes()
+                if hashlib.sha256(data).hexdigest()[:20] != Path(rendition.name).stem or structure.problems(data, rendition.fmt):
+                    return None
+            images.append(ProcessedImage(entry["source_sha256"], entry["width"], entry["height"], renditions))
+        violations = tuple(Violation(v["code"], Where(**v["where"]), v["message"], v["fix"], v["case"]) for v in meta["violations"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return images[0], images[1], violations
+
+
+def _commit(staged: Path, final: Path, result: PairResult) -> None:
+    """Record the staged outputs and move them into place in one rename, so no half entry is ever read."""
+    assert result.before is not None and result.after is not None
+    meta = {
+        "before": _image_meta(result.before),
+        "after": _image_meta(result.after),
+        "violations": [
+            {"code": v.code, "where": asdict(v.where), "message": v.message, "fix": v.fix, "case": v.case} for v in result.violations
+        ],
+    }
+    (staged / "meta.json").write_text(json.dumps(meta, indent=1))
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(staged, final)
+
+
+def _image_meta(image: ProcessedImage) -> dict[str, object]:
+    return {
+        "source_sha256": image.source_sha256,
+        "width": image.width,
+        "height": image.height,
+        "renditions": [{"fmt": r.fmt, "width": r.width, "height": r.height, "name": r.name} for r in image.renditions],
+    }
+
+
+def purge_cache(cache_dir: Path, keep: set[str]) -> list[str]:
+    """Delete every cached pair not in `keep` (removed cases, changed settings); returns what went."""
+    removed: list[str] = []
+    if not cache_dir.is_dir():
+        return removed
+    for entry in sorted(cache_dir.iterdir()):
+        if entry.is_dir() and entry.name not in keep:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    return removed

@@ -1,0 +1,452 @@
+"""The gallery manifest: treatments and cases, each photo tied to a file and each case to a consent."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .schema import Fields
+from .violations import Violation, Where, display_path
+from .yamlfile import LocatedMap, load_yaml
+
+# Files a clinic's camera or phone produces; any of them lying unlisted in the photo folder is a raw PHI file.
+PHOTO_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".mpo",
+    ".png",
+    ".webp",
+    ".tif",
+    ".tiff",
+    ".heic",
+    ".heif",
+    ".avif",
+    ".gif",
+    ".bmp",
+    ".dng",
+    ".cr2",
+    ".nef",
+    ".arw",
+    ".svg",
+}
+EDIT_KINDS = ("exposure", "white-balance", "colour", "sharpen", "retouch", "composite", "background")
+CASE_KEYS = {
+    "id",
+    "consent",
+    "treatment",
+    "area",
+    "procedures",
+    "sessions",
+    "time_after",
+    "treated_on",
+    "shows",
+    "caption",
+    "testimonial",
+    "photos",
+    "layout",
+}
+SHOWS_KEYS = ("face", "name", "distinctive_marks")
+PHOTO_KEYS = {"view", "before", "after", "crop", "redact", "edits"}
+IMAGE_KEYS = {"src", "alt", "crop", "redact"}
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """A treatment and the results patients can generally expect from it."""
+
+    key: str
+    title: str
+    typical_results: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A declared change to a photo beyond crop, resize and redaction."""
+
+    kind: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """One photo file of a pair, with the boxes that apply to it."""
+
+    src: str
+    path: Path
+    alt: str
+    crop: Box | None
+    redact: tuple[Box, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class PhotoPair:
+    """A before and an after photo of the same view."""
+
+    view: str
+    before: ImageRef
+    after: ImageRef
+    edits: tuple[Edit, ...]
+    line: int
+
+    @property
+    def images(self) -> tuple[ImageRef, ImageRef]:
+        return (self.before, self.after)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One published before/after case, tied to one consent."""
+
+    id: str
+    file: str
+    line: int
+    consent_id: str | None
+    treatment: str | None
+    area: str | None = None
+    procedures: tuple[str, ...] = ()
+    sessions: int | None = None
+    time_after: str | None = None
+    treated_on: Any = None
+    shows: dict[str, bool] = field(default_factory=dict)
+    caption: str | None = None
+    testimonial: str | None = None
+    photos: tuple[PhotoPair, ...] = ()
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def where(self, key: str = "") -> Where:
+        """The place of this case, or of one of its fields, in the manifest."""
+        return Where(self.file, self.lines.get(key, self.line), f"case {self.id}" + (f".{key}" if key else ""))
+
+    def image_refs(self) -> Iterator[ImageRef]:
+        for pair in self.photos:
+            yield from pair.images
+
+
+@dataclass
+class Manifest:
+    """Treatments and cases in manifest order, plus every problem found loading them."""
+
+    file: str
+    photos_root: Path
+    treatments: dict[str, Treatment] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    loaded: bool = False
+
+
+def load_manifest(path: Path, shown: str, project_root: Path, photos_root: Path) -> Manifest:
+    """Load and validate the manifest; photo paths are relative to `photos_root`."""
+    manifest = Manifest(shown, photos_root)
+    data, problems = load_yaml(path, shown)
+    manifest.violations.extend(problems)
+    if data is None:
+        if not problems:
+            manifest.violations.append(Violation("CG102", Where(shown, 1), "the manifest is empty", "add 'treatments:' and 'cases:'"))
+        return manifest
+    if not isinstance(data, LocatedMap):
+        manifest.violations.append(
+            Violation("CG103", Where(shown, 1), "the manifest must be a mapping", "start with 'treatments:' and 'cases:'")
+        )
+        return manifest
+    top = Fields(data, shown, "", manifest.violations)
+    top.reject_unknown({"treatments", "cases"})
+    treatments = top.mapping("treatments", required=True)
+    if treatments:
+        for key in treatments.data:
+            _load_treatment(manifest, treatments, key)
+    for item, line in top.items("cases", required=True) or []:
+        if not isinstance(item, LocatedMap):
+            manifest.violations.append(Violation("CG103", Where(shown, line, "cases"), "each case must be a mapping", "write '- id: ...'"))
+            continue
+        case = _load_case(manifest, item, project_root)
+        if case is None:
+            continue
+        if case.id in manifest.cases:
+            first = manifest.cases[case.id]
+            manifest.violations.append(
+                Violation(
+                    "CG104",
+                    case.where("id"),
+                    f"case id '{case.id}' is used twice (first on line {first.line})",
+                    "give each case its own id",
+                    case.id,
+                )
+            )
+            continue
+        manifest.cases[case.id] = case
+    manifest.loaded = True
+    _check_unlisted_photos(manifest, project_root)
+    return manifest
+
+
+def _load_treatment(manifest: Manifest, treatments: Fields, key: str) -> None:
+    entry = treatments.mapping(key)
+    if entry is None:
+        return
+    entry.reject_unknown({"title", "typical_results", "substantiation", "area", "risks"})
+    if not _valid_key(key):
+        entry.problem("CG103", "", f"treatment key '{key}' is not a valid id", "use ASCII letters, digits, '.', '_' and '-'")
+    manifest.treatments[key] = Treatment(
+        key=key,
+        title=entry.text("title") or key,
+        typical_results=entry.text("typical_results"),
+        line=treatments.line(key),
+    )
+
+
+def _valid_key(key: str) -> bool:
+    from .schema import ID_PATTERN
+
+    return bool(ID_PATTERN.match(key))
+
+
+def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case | None:
+    fields = Fields(data, manifest.file, "case", manifest.violations)
+    case_id = fields.identifier("id", required=True, fix="add 'id: <public slug>' such as lips-003")
+    if case_id is None:
+        return None
+    fields = Fields(data, manifest.file, f"case {case_id}", manifest.violations, case=case_id)
+    fields.reject_unknown(CASE_KEYS)
+    treatment = fields.identifier("treatment", required=True, fix="name one of the keys under 'treatments:'")
+    if treatment is not None and treatment not in manifest.treatments:
+        fields.problem(
+            "CG110",
+            "treatment",
+            f"treatment '{treatment}' is not defined under 'treatments:'",
+            f"add '{treatment}:' under 'treatments:' or fix the name",
+        )
+    shows: dict[str, bool] = {}
+    shows_fields = fields.mapping("shows", required=True)
+    if shows_fields:
+        shows_fields.reject_unknown(SHOWS_KEYS)
+        for key in SHOWS_KEYS:
+            required = key != "name"
+            value = shows_fields.boolean(key, required=required)
+            # Identifiability is an explicit declaration: a missing answer counts as "yes".
+            shows[key] = required if value is None else value
+    photos: list[PhotoPair] = []
+    views: dict[str, int] = {}
+    for item, line in fields.items("photos", required=True) or []:
+        pair = _load_pair(manifest, fields, item, line, project_root)
+        if pair is None:
+            continue
+        if pair.view in views:
+            fields.sink.append(
+                Violation(
+                    "CG104",
+                    Where(manifest.file, pair.line, f"case {case_id}.photos.view"),
+                    f"view '{pair.view}' appears twice (first on line {views[pair.view]})",
+                    "give each view of a case its own label",
+                    case_id,
+                )
+            )
+            continue
+        views[pair.view] = pair.line
+        photos.append(pair)
+    if not photos and "photos" in data:
+        fields.problem("CG102", "photos", "the case has no photos", "add at least one before/after pair")
+    consent = data.get("consent")
+    return Case(
+        id=case_id,
+        file=manifest.file,
+        line=data.line,
+        # An unusable consent value is reported by the policy as CG201, as the spec decides.
+        consent_id=consent.strip() if isinstance(consent, str) and consent.strip() else None,
+        treatment=treatment,
+        area=fields.text("area"),
+        procedures=fields.texts("procedures") or (),
+        sessions=fields.integer("sessions", minimum=1),
+        time_after=fields.text("time_after"),
+        treated_on=fields.date("treated_on"),
+        shows=shows,
+        caption=fields.text("caption"),
+        testimonial=fields.text("testimonial"),
+        photos=tuple(photos),
+        lines=dict(data.key_lines),
+    )
+
+
+def _load_pair(manifest: Manifest, case_fields: Fields, item: object, line: int, project_root: Path) -> PhotoPair | None:
+    if not isinstance(item, LocatedMap):
+        case_fields.sink.append(
+            Violation(
+                "CG103",
+                Where(manifest.file, line, f"{case_fields.path}.photos"),
+                "each photo entry must be a mapping",
+                "write '- view: front' with 'before:' and 'after:'",
+                case_fields.case,
+            )
+        )
+        return None
+    fields = Fields(item, manifest.file, f"{case_fields.path}.photos", manifest.violations, case_fields.case)
+    fields.reject_unknown(PHOTO_KEYS)
+    view = fields.text("view", required=True, fix="add 'view: front' (or left, right, oblique-left, ...)")
+    crop = _box(fields, "crop")
+    redact = _boxes(fields, "redact")
+    edits = _edits(fields)
+    before = _load_image(manifest, fields, "before", crop, redact, project_root)
+    after = _load_image(manifest, fields, "after", crop, redact, project_root)
+    if view is None or before is None or after is None:
+        return None
+    return PhotoPair(view=view, before=before, after=after, edits=edits, line=line)
+
+
+def _load_image(
+    manifest: Manifest, pair: Fields, key: str, crop: Box | None, redact: tuple[Box, ...], project_root: Path
+) -> ImageRef | None:
+    fields = pair.mapping(key, required=True)
+    if fields is None:
+        return None
+    fields.reject_unknown(IMAGE_KEYS)
+    src = fields.text("src", required=True, fix=f"add 'src: photos/<file>' for the {key} photo")
+    alt = fields.text(
+        "alt", required=True, fix=f"describe the {key} photo for people who cannot see it, e.g. 'Lips {key} treatment, front view'"
+    )
+    own_crop = _box(fields, "crop") if "crop" in fields.data else crop
+    own_redact = _boxes(fields, "redact") if "redact" in fields.data else redact
+    if src is None or alt is None:
+        return None
+    path = _resolve_photo(fields, src, manifest.photos_root, project_root)
+    if path is None:
+        return None
+    return ImageRef(src=src, path=path, alt=alt, crop=own_crop, redact=own_redact, line=fields.line("src"))
+
+
+def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Path) -> Path | None:
+    """The real path of a photo, refusing anything that could reach outside the project."""
+    if "\\" in src:
+        fields.problem("CG106", "src", f"'{src}' uses backslashes", "write paths with forward slashes: photos/lips-003-before.jpg")
+        return None
+    posix = PurePosixPath(src)
+    if posix.is_absolute() or (len(src) > 1 and src[1] == ":"):
+        fields.problem("CG106", "src", f"'{src}' is an absolute path", "write the path relative to the manifest's folder")
+        return None
+    if ".." in posix.parts:
+        fields.problem("CG106", "src", f"'{src}' contains '..'", "keep photos inside the photo folder and write the path without '..'")
+        return None
+    candidate = photos_root / posix
+    try:
+        real = candidate.resolve(strict=True)
+    except FileNotFoundError:
+        fields.problem(
+            "CG105",
+            "src",
+            f"photo '{src}' does not exist (looked for {display_path(candidate, project_root)})",
+            "check the file name and its folder, or remove the photo from the manifest",
+        )
+        return None
+    except (OSError, RuntimeError) as error:
+        fields.problem("CG105", "src", f"photo '{src}' cannot be opened: {error}", "check the file")
+        return None
+    if not real.is_relative_to(project_root.resolve()):
+        fields.problem(
+            "CG106",
+            "src",
+            f"'{src}' leads outside the project (to {real})",
+            "copy the photo into the project's photo folder instead of linking to it",
+        )
+        return None
+    if not real.is_file():
+        fields.problem("CG105", "src", f"'{src}' is not a file", "point 'src' at a photo file")
+        return None
+    return real
+
+
+def _box(fields: Fields, key: str) -> Box | None:
+    value = fields.data.get(key)
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) != 4
+        or not all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+        or value[0] < 0
+        or value[1] < 0
+        or value[2] <= 0
+        or value[3] <= 0
+    ):
+        fields.problem(
+            "CG103",
+            key,
+            f"'{key}' must be [x, y, width, height] in whole pixels, width and height above 0",
+            f"write e.g. '{key}: [120, 80, 1600, 1067]'",
+        )
+        return None
+    return (value[0], value[1], value[2], value[3])
+
+
+def _boxes(fields: Fields, key: str) -> tuple[Box, ...]:
+    value = fields.data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        fields.problem("CG103", key, f"'{key}' must be a list of [x, y, width, height] boxes", f"write e.g. '{key}: [[40, 30, 200, 80]]'")
+        return ()
+    boxes = []
+    for index, item in enumerate(value):
+        box = _box(Fields(_wrap(item, fields.line(key)), fields.file, f"{fields.path}.{key}[{index}]", fields.sink, fields.case), "box")
+        if box is not None:
+            boxes.append(box)
+    return tuple(boxes)
+
+
+def _wrap(value: object, line: int) -> LocatedMap:
+    wrapper = LocatedMap(box=value)
+    wrapper.line = line
+    wrapper.key_lines = {"box": line}
+    return wrapper
+
+
+def _edits(fields: Fields) -> tuple[Edit, ...]:
+    result = []
+    for item, line in fields.items("edits") or []:
+        kind, note = (item, "") if isinstance(item, str) else (None, "")
+        if isinstance(item, LocatedMap):
+            entry = Fields(item, fields.file, f"{fields.path}.edits", fields.sink, fields.case)
+            entry.reject_unknown({"kind", "note"})
+            kind, note = entry.text("kind", required=True), entry.text("note") or ""
+        if kind not in EDIT_KINDS:
+            fields.sink.append(
+                Violation(
+                    "CG103",
+                    Where(fields.file, line, f"{fields.path}.edits"),
+                    f"edit {kind!r} is not a known kind",
+                    f"use one of: {', '.join(EDIT_KINDS)}",
+                    fields.case,
+                )
+            )
+            continue
+        result.append(Edit(str(kind), note))
+    return tuple(result)
+
+
+def _check_unlisted_photos(manifest: Manifest, project_root: Path) -> None:
+    """CG107 for every photo file in the photo folder that no case lists."""
+    listed = {ref.path for case in manifest.cases.values() for ref in case.image_refs()}
+    root = manifest.photos_root
+    if not root.is_dir():
+        return
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = Path(folder) / name
+            if path.suffix.lower() not in PHOTO_SUFFIXES:
+                continue
+            if path.resolve() in listed:
+                continue
+            manifest.violations.append(
+                Violation(
+                    "CG107",
+                    Where(display_path(path, project_root)),
+                    "photo is in the photo folder but no case lists it",
+                    "add it to a case in the manifest, or move it out of the photo folder (an unlisted photo is a raw patient file left lying next to published ones)",
+                )
+            )

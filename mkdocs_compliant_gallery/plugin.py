@@ -1,0 +1,240 @@
+"""The MkDocs adapter: maps build events onto the engine. All rules live in the engine, not here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+from mkdocs.config.base import ValidationError
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils import clean_directory, get_relative_url
+
+from . import tripwire
+from .config import GalleryConfig, option_names
+from .engine import IMAGE_FOLDER, GalleryBuild, Settings, resolve_build_date
+from .images import ImageSettings
+from .render import TEMPLATE_DIR, Renderer, find_directives, line_in_source, parse_directive
+from .verify import missing_disclosures
+from .violations import Violation, Where, display_path, report
+
+log = get_plugin_logger(__name__)
+
+ASSET_DIR = Path(__file__).parent / "assets"
+CSS_URI = "assets/compliant-gallery/compliant-gallery.css"
+
+
+class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
+    """Publishes before/after cases only under a valid, in-scope, unexpired release."""
+
+    def __init__(self) -> None:
+        self.command: str = "build"
+        self._reset()
+
+    def _reset(self) -> None:
+        # The instance outlives `mkdocs serve` rebuilds: every per-build value starts here.
+        self.gallery: GalleryBuild | None = None
+        self.page_problems: list[Violation] = []
+        self.expected: dict[str, dict[str, tuple[str, ...]]] = {}
+        self.writing = False
+        self.site_dir = ""
+
+    def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> tuple[Any, Any]:
+        """MkDocs only warns about unknown options; a misspelt option here could disable a check, so it fails."""
+        errors, warnings = super().load_config(options, config_file_path)
+        kept = []
+        for key, warning in warnings:
+            if "Unrecognised configuration name" in str(warning):
+                close = difflib.get_close_matches(key, option_names(), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"options: {', '.join(option_names())}"
+                errors.append((key, ValidationError(f"CG101 unknown option '{key}'; {hint}")))
+            else:
+                kept.append((key, warning))
+        return errors, kept
+
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        self.command = command
+        if dirty and self.config.enabled:
+            raise PluginError(
+                "compliant-gallery: --dirty builds are refused: they would keep files of withdrawn cases in the site. Build without --dirty."
+            )
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        self._reset()
+        self.site_dir = config.site_dir
+        if not self.config.enabled:
+            return config
+        tripwire.activate()
+        if str(TEMPLATE_DIR) not in config.theme.dirs:
+            # Appended last, so the theme and a user's custom_dir override our fragments.
+            config.theme.dirs.append(str(TEMPLATE_DIR))
+        if CSS_URI not in [str(item) for item in config.extra_css]:
+            config.extra_css.append(CSS_URI)
+        return config
+
+    def settings(self, config: MkDocsConfig) -> Settings:
+        """Engine settings from the plugin options, paths resolved next to mkdocs.yml."""
+        root = Path(config.config_file_path or ".").resolve().parent
+        options = self.config
+        manifest = root / options.manifest
+        return Settings(
+            project_root=root,
+            manifest=manifest,
+            consents=root / options.consents,
+            photos=(root / options.photos) if options.photos else manifest.parent,
+            build_date=resolve_build_date(options.build_date, options.timezone),
+            channel=options.channel,
+            jurisdictions=tuple(options.jurisdictions),
+            expiry_warning_days=options.expiry_warning_days,
+            fail_on_withdrawn=options.on_withdrawn == "fail",
+            images=ImageSettings(
+                widths=tuple(options.widths),
+                formats=tuple(options.formats),
+                jpeg_quality=options.jpeg_quality,
+                webp_quality=options.webp_quality,
+                avif_quality=options.avif_quality,
+                max_pixels=options.max_pixels,
+            ),
+            cache_dir=root / options.cache_dir,
+            compliance_dir=root / options.compliance_dir,
+            workers=options.workers,
+        )
+
+    # Validation runs here, after MkDocs cleaned site_dir, so a failure cannot leave the old site behind.
+    @event_priority(100)
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
+        if not self.config.enabled:
+            return files
+        settings = self.settings(config)
+        gallery = GalleryBuild(settings, Renderer(config.theme.get_env()))
+        self.gallery = gallery
+        _exclude_inputs(files, settings)
+        gallery.prepare()
+        for warning in gallery.warnings():
+            log.warning(warning.format())
+        for case_id, reason in gallery.removed().items():
+            log.info(f"case {case_id} removed: {reason.message} ({reason.code}, {reason.where})")
+        errors = gallery.errors()
+        if errors:
+            raise PluginError(report(errors, "compliant-gallery: the gallery cannot be published"))
+        files.append(File.generated(config, CSS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery.css")))
+        return files
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        gallery = self.gallery
+        if gallery is None:
+            return html
+        matches = find_directives(html)
+        if not matches:
+            return html
+        page_file = _page_path(page, config)
+        seen: dict[str, int] = {}
+        pieces: list[str] = []
+        position = 0
+        expected: dict[str, tuple[str, ...]] = {}
+
+        def url_for(name: str) -> str:
+            return get_relative_url(f"{IMAGE_FOLDER}/{name}", page.url)
+
+        for match in matches:
+            occurrence = seen.get(match.group(0), 0)
+            seen[match.group(0)] = occurrence + 1
+            where = Where(page_file, line_in_source(page.markdown or "", match.group(0), occurrence), "directive")
+            directive, problems = parse_directive(match.group(0), match.group("args"), where)
+            rendered = ""
+            if directive is not None:
+                result = gallery.render(directive, where, page.url, url_for, first_on_page=not expected)
+                rendered, problems = result.html, list(result.violations)
+                for case_id in result.skipped:
+                    log.info(f"{where}: case {case_id} is removed (consent withdrawn or expired); the directive leaves it out")
+                for case_id in result.shown:
+                    expected[case_id] = gallery.published[case_id].disclosures
+            self.page_problems.extend(problems)
+            pieces.append(html[position : match.start()])
+            pieces.append(rendered)
+            position = match.end()
+        pieces.append(html[position:])
+        self.expected[page.file.src_uri] = expected
+        return "".join(pieces)
+
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        if self.gallery is None:
+            return env
+        if self.page_problems:
+            raise PluginError(report(self.page_problems, "compliant-gallery: pages place the gallery incorrectly"))
+        for site_path, cached in sorted(self.gallery.image_files().items()):
+            files.append(File.generated(config, site_path, abs_src_path=cached))
+        self.writing = True
+        return env
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+        expected = self.expected.get(page.file.src_uri)
+        if expected:
+            for case_id, absent in missing_disclosures(output, expected).items():
+                self.page_problems.append(
+                    Violation(
+                        "CG404",
+                        Where(_page_path(page, config)),
+                        f"the rendered card of case {case_id} does not show its disclosure ({'; '.join(absent)[:120]})",
+                        "a template override dropped or hid the disclosure block: keep the 'cg-disclosure' block of fragments/compliant-gallery/case.html visible inside the card",
+                        case_id,
+                    )
+                )
+        return output
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        gallery = self.gallery
+        if gallery is None:
+            return
+        problems = self.page_problems + gallery.guard(Path(config.site_dir))
+        if problems:
+            clean_directory(config.site_dir)
+            raise PluginError(report(problems, "compliant-gallery: the built site failed verification and was emptied"))
+        if self.command in ("build", "gh-deploy"):
+            config_text = Path(config.config_file_path).read_bytes() if config.config_file_path else b""
+            log_path, receipts = gallery.record(config_text, dt.datetime.now(dt.timezone.utc))
+            for receipt in receipts:
+                log.warning(f"takedown receipt written: {display_path(receipt, gallery.settings.project_root)}")
+            log.debug(f"publication record appended to {log_path}")
+        purged = gallery.purge_cache()
+        if purged:
+            log.debug(f"purged {len(purged)} cache entries")
+        log.info(gallery.summary())
+
+    def on_build_error(self, *, error: Exception) -> None:
+        # Once writing has begun a failure may leave gallery files behind: empty the site instead.
+        if self.writing and self.site_dir:
+            clean_directory(self.site_dir)
+
+    def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any) -> LiveReloadServer | None:
+        if self.config.enabled:
+            settings = self.settings(config)
+            for path in (settings.manifest, settings.consents, settings.photos):
+                if path.exists():
+                    server.watch(str(path))
+        return server
+
+
+def _page_path(page: Page, config: MkDocsConfig) -> str:
+    root = Path(config.config_file_path or ".").resolve().parent
+    if page.file.abs_src_path:
+        return display_path(Path(page.file.abs_src_path).resolve(), root)
+    return page.file.src_uri
+
+
+def _exclude_inputs(files: Files, settings: Settings) -> None:
+    """Take the manifest, the register and everything under the photo folder out of the site."""
+    inputs = {settings.manifest.resolve(), settings.consents.resolve()}
+    photos = settings.photos.resolve()
+    for file in list(files):
+        if not file.abs_src_path:
+            continue
+        path = Path(file.abs_src_path).resolve()
+        if path in inputs or path.is_relative_to(photos):
+            files.remove(file)

@@ -1,0 +1,159 @@
+"""Directives in pages, and the case cards they become (Jinja2, autoescaped, overridable templates)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .images import PairResult, ProcessedImage
+from .manifest import Case, PhotoPair, Treatment
+from .violations import Violation, Where
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+GALLERY_TEMPLATE = "fragments/compliant-gallery/gallery.html"
+CASE_TEMPLATE = "fragments/compliant-gallery/case.html"
+# The HTML comment survives Markdown unchanged; inside code blocks it is escaped and so never matches.
+DIRECTIVE = re.compile(r"<!--\s*compliant-gallery(?P<args>(?:\s[^>]*?)?)\s*-->")
+_ARGUMENT = re.compile(r"^(?P<key>[a-z]+)=(?P<value>\S+)$")
+_MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
+
+
+@dataclass(frozen=True)
+class Directive:
+    """One `<!-- compliant-gallery ... -->` placement: all cases, one treatment or one case."""
+
+    text: str
+    treatment: str | None = None
+    case: str | None = None
+
+
+def parse_directive(text: str, args: str, where: Where) -> tuple[Directive | None, list[Violation]]:
+    """Parse the arguments of one directive; unknown or conflicting arguments are CG108."""
+    values: dict[str, str] = {}
+    problems = []
+    for token in args.split():
+        match = _ARGUMENT.match(token)
+        if not match or match["key"] not in {"treatment", "case"}:
+            problems.append(
+                Violation(
+                    "CG108",
+                    where,
+                    f"directive argument '{token}' is not understood",
+                    "write 'treatment=<key>' or 'case=<id>', or nothing for every case",
+                )
+            )
+            continue
+        values[match["key"]] = match["value"].strip("\"'")
+    if len(values) > 1:
+        problems.append(
+            Violation("CG108", where, "a directive names both a treatment and a case", "use one directive per treatment or per case")
+        )
+    if problems:
+        return None, problems
+    return Directive(text, treatment=values.get("treatment"), case=values.get("case")), []
+
+
+def find_directives(html: str) -> list[re.Match[str]]:
+    """Every directive comment in rendered page HTML."""
+    return list(DIRECTIVE.finditer(html))
+
+
+def line_in_source(markdown: str, directive_text: str, occurrence: int) -> int:
+    """The 1-based line of the n-th occurrence of a directive in the page's Markdown, 0 if not found."""
+    start = -1
+    for _ in range(occurrence + 1):
+        start = markdown.find(directive_text, start + 1)
+        if start < 0:
+            return 0
+    return markdown.count("\n", 0, start) + 1
+
+
+@dataclass(frozen=True)
+class PublishedCase:
+    """A case cleared for publication, with its processed photos and its disclosure texts."""
+
+    case: Case
+    treatment: Treatment
+    pairs: tuple[tuple[PhotoPair, PairResult], ...]
+    disclosures: tuple[str, ...]
+
+
+def disclosure_texts(treatment: Treatment, material_connection: str | None) -> tuple[str, ...]:
+    """The sentences that must appear inside the case card, in order."""
+    texts = [treatment.typical_results or ""]
+    if material_connection:
+        texts.append(material_connection)
+    return tuple(t for t in texts if t)
+
+
+class Renderer:
+    """Renders case cards through a Jinja environment whose loader a theme can override."""
+
+    def __init__(self, env: jinja2.Environment | None = None):
+        if env is None:
+            env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True)
+        elif not env.autoescape:
+            # Case text comes from a clinic's manifest: never let it become markup.
+            env = env.overlay(autoescape=True)
+        self.env = env
+
+    def gallery(self, cases: Sequence[PublishedCase], url_for: Callable[[str], str], first_on_page: bool, label: str) -> str:
+        """The HTML of one directive's cases."""
+        template = self.env.get_template(GALLERY_TEMPLATE)
+        contexts = [self._case_context(item, url_for, eager=first_on_page and index == 0) for index, item in enumerate(cases)]
+        return template.render(cases=contexts, label=label, case_template=CASE_TEMPLATE)
+
+    def _case_context(self, item: PublishedCase, url_for: Callable[[str], str], eager: bool) -> dict[str, Any]:
+        case = item.case
+        facts = []
+        if case.procedures:
+            facts.append(("Procedures performed", ", ".join(case.procedures)))
+        if case.sessions:
+            facts.append(("Sessions", str(case.sessions)))
+        if case.time_after:
+            facts.append(("Photographed", f"{case.time_after} after treatment"))
+        return {
+            "id": case.id,
+            "title": item.treatment.title,
+            "area": case.area,
+            "facts": facts,
+            "caption": case.caption,
+            "testimonial": case.testimonial,
+            "disclosure_id": f"cg-disclosure-{case.id}",
+            "typical_results": item.treatment.typical_results,
+            "disclosures": item.disclosures[1:],
+            "pairs": [
+                {
+                    "view": photo.view,
+                    "before": _image_context(result.before, photo.before.alt, url_for, eager and index == 0),
+                    "after": _image_context(result.after, photo.after.alt, url_for, False),
+                }
+                for index, (photo, result) in enumerate(item.pairs)
+            ],
+        }
+
+
+def _image_context(image: ProcessedImage | None, alt: str, url_for: Callable[[str], str], eager: bool) -> dict[str, Any]:
+    assert image is not None
+    jpegs = image.of_format("jpeg")
+    fallback = jpegs[-1] if jpegs else image.renditions[-1]
+    return {
+        "alt": alt,
+        "src": url_for(fallback.name),
+        "width": fallback.width,
+        "height": fallback.height,
+        "srcset": _srcset(jpegs, url_for),
+        "sources": [
+            {"type": _MIME[fmt], "srcset": _srcset(image.of_format(fmt), url_for)} for fmt in ("avif", "webp") if image.of_format(fmt)
+        ],
+        "eager": eager,
+    }
+
+
+def _srcset(renditions: Iterable[Any], url_for: Callable[[str], str]) -> str:
+    return ", ".join(f"{url_for(r.name)} {r.width}w" for r in renditions)

@@ -1,0 +1,185 @@
+"""Checks on what a build produced: disclosures inside rendered cards (CG404), and the output guard (CG6xx)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from . import structure
+from .violations import Violation, Where
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_TEXT_SUFFIXES = {
+    ".html",
+    ".htm",
+    ".xml",
+    ".json",
+    ".js",
+    ".mjs",
+    ".css",
+    ".txt",
+    ".map",
+    ".webmanifest",
+    ".svg",
+    ".csv",
+    ".yml",
+    ".yaml",
+    ".md",
+}
+
+
+def _normalise(text: str) -> str:
+    return " ".join(html.unescape(text).split())
+
+
+class _CardReader(HTMLParser):
+    """Collects, per case card, the text a reader can see without opening anything."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, bool, str | None]] = []  # (tag, hides content, card id it opens)
+        self.cards: dict[str, list[str]] = {}
+        self.order: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            return
+        values = dict(attrs)
+        style = (values.get("style") or "").replace(" ", "").lower()
+        hides = (
+            tag in {"details", "template", "dialog", "noscript", "script", "style"}
+            or "hidden" in values
+            or values.get("aria-hidden") == "true"
+            or "display:none" in style
+            or "visibility:hidden" in style
+        )
+        card = values.get("data-cg-case")
+        if card is not None:
+            self.cards.setdefault(card, [])
+            self.order.append(card)
+        self.stack.append((tag, hides, card))
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.stack) - 1, -1, -1):
+            if self.stack[index][0] == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if any(hides for _, hides, _ in self.stack):
+            return
+        for _, _, card in self.stack:
+            if card is not None:
+                self.cards[card].append(data)
+
+
+def missing_disclosures(page_html: str, expected: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """For each expected case: the disclosure texts not visible inside its card (all of them if no card)."""
+    reader = _CardReader()
+    reader.feed(page_html)
+    reader.close()
+    missing: dict[str, list[str]] = {}
+    for case_id, texts in expected.items():
+        visible = _normalise(" ".join(reader.cards.get(case_id, [])))
+        absent = [text for text in texts if _normalise(text) not in visible]
+        if absent or case_id not in reader.cards:
+            missing[case_id] = absent or list(texts)
+    return missing
+
+
+def rendered_cards(page_html: str) -> list[str]:
+    """Case ids of every card in the page, in order."""
+    reader = _CardReader()
+    reader.feed(page_html)
+    reader.close()
+    return reader.order
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """What must never appear in a built site."""
+
+    strings: Mapping[str, str]  # the string -> what it is ("patient_ref of consent X")
+    file_hashes: Mapping[str, str]  # sha256 of raw originals, manifest, register -> their names
+    own_images: frozenset[str]  # file names of images this build published
+
+
+def guard_site(site_dir: Path, forbidden: Forbidden, image_folder: str) -> list[Violation]:
+    """Walk every file of the site: CG601 metadata, CG602 raw originals, CG603 identifiers, CG604 strays."""
+    found: list[Violation] = []
+    patterns = [(re.compile(re.escape(s), re.IGNORECASE), what) for s, what in forbidden.strings.items() if s]
+    for folder, _dirs, names in os.walk(site_dir):
+        for name in names:
+            path = Path(folder) / name
+            relative = path.relative_to(site_dir).as_posix()
+            where = Where(f"site/{relative}")
+            data = path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in forbidden.file_hashes:
+                found.append(
+                    Violation(
+                        "CG602",
+                        where,
+                        f"is a byte copy of {forbidden.file_hashes[digest]}",
+                        "keep originals, the manifest and the register out of docs_dir, and find what copied it into the site",
+                    )
+                )
+                continue
+            for pattern, what in patterns:
+                if pattern.search(relative):
+                    found.append(Violation("CG603", where, f"file path contains {what}", "rename the file"))
+            in_gallery = relative.startswith(image_folder + "/")
+            fmt = structure.sniff(data)
+            if in_gallery and fmt in {"jpeg", "png", "webp", "avif"}:
+                if name not in forbidden.own_images:
+                    found.append(
+                        Violation(
+                            "CG604",
+                            where,
+                            "image in the gallery folder was not produced by this build",
+                            "remove whatever copies files into the gallery folder",
+                        )
+                    )
+                else:
+                    issues = structure.problems(data, fmt)
+                    if issues:
+                        found.append(
+                            Violation(
+                                "CG601",
+                                where,
+                                f"published image holds more than pixels: {'; '.join(issues)}",
+                                "report this: the pipeline must never write metadata",
+                            )
+                        )
+                continue
+            text = _text_of(path, data)
+            if text is None:
+                continue
+            for pattern, what in patterns:
+                if pattern.search(text):
+                    found.append(
+                        Violation("CG603", where, f"contains {what}", "remove it from the page, or from whatever produced this file")
+                    )
+    return found
+
+
+def _text_of(path: Path, data: bytes) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError):
+            return None
+        suffix = Path(path.stem).suffix.lower()
+    if suffix not in _TEXT_SUFFIXES:
+        return None
+    text = data.decode("utf-8", "replace")
+    # Identifiers may be escaped in HTML or JSON; search the unescaped form too.
+    return text + "\n" + html.unescape(text).replace("\\/", "/")
