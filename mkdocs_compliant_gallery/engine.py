@@ -183,7 +183,9 @@ class GalleryBuild:
             pairs = tuple((pair, results[(case.id, pair.view)]) for pair in case.photos)
             if any(result.before is None for _, result in pairs):
                 continue
-            treatment = self.manifest.treatments[case.treatment or ""]
+            treatment = self.manifest.treatments.get(case.treatment or "")
+            if treatment is None:
+                continue  # already reported as CG110
             material = decision.consent.material_connection if decision.consent else None
             self.published[case.id] = PublishedCase(case, treatment, pairs, disclosure_texts(treatment, material))
 

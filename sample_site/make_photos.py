@@ -1076,6 +1076,7 @@ def plant_jpeg_metadata(stored: Image.Image, path: Path, spec: PhotoSpec, icc: b
         path,
         "JPEG",
         quality=JPEG_QUALITY,
+        dpi=(300, 300),
         exif=exif,
         xmp=build_xmp(spec),
         icc_profile=icc,
