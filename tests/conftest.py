@@ -146,6 +146,7 @@ class Project:
             "workers": 1,
             **self.options,
         }
+        options = {key: value for key, value in options.items() if value is not None}
         config = {
             "site_name": "Test clinic",
             "site_url": "https://clinic.example/",
