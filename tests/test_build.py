@@ -18,11 +18,26 @@ from tests.photos import CANARY, Planted
 STRUCTURAL_GROUPS = {"SourceFile", "ExifTool", "System", "File", "JFIF", "RIFF", "PNG", "Composite"}
 AVIF_STRUCTURAL_TAGS = {
     f"QuickTime:{tag}"
-    for tag in (
-        "MajorBrand MinorVersion CompatibleBrands HandlerType ImageSpatialExtent ImagePixelDepth AV1ConfigurationVersion "
-        "ChromaFormat ChromaSamplePosition ColorProfiles ColorPrimaries TransferCharacteristics MatrixCoefficients "
-        "VideoFullRangeFlag MediaDataSize MediaDataOffset MediaData PixelAspectRatio"
-    ).split()
+    for tag in [
+        "MajorBrand",
+        "MinorVersion",
+        "CompatibleBrands",
+        "HandlerType",
+        "ImageSpatialExtent",
+        "ImagePixelDepth",
+        "AV1ConfigurationVersion",
+        "ChromaFormat",
+        "ChromaSamplePosition",
+        "ColorProfiles",
+        "ColorPrimaries",
+        "TransferCharacteristics",
+        "MatrixCoefficients",
+        "VideoFullRangeFlag",
+        "MediaDataSize",
+        "MediaDataOffset",
+        "MediaData",
+        "PixelAspectRatio",
+    ]
 } | {"Meta:PrimaryItemReference"}
 
 
@@ -37,9 +52,10 @@ class Cards(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if values.get("data-cg-case"):
-            self.current = values["data-cg-case"]
-            self.cards[self.current] = {"text": "", "imgs": [], "sources": []}
+        card = values.get("data-cg-case")
+        if card:
+            self.current = card
+            self.cards[card] = {"text": "", "imgs": [], "sources": []}
             self.depth = 0
         if self.current is None:
             return
@@ -92,7 +108,17 @@ def test_site_holds_no_private_data(project: Project) -> None:
     result = project.build()
     assert result.ok, result.log
     text = result.site_text()
-    for secret in ("P-10001", "P-10002", "C-2026-0001", "C-2026-0003", CANARY, "lips-001-before.jpg", "internal review n=40", "consents.yml", "manifest.yml"):
+    for secret in (
+        "P-10001",
+        "P-10002",
+        "C-2026-0001",
+        "C-2026-0003",
+        CANARY,
+        "lips-001-before.jpg",
+        "internal review n=40",
+        "consents.yml",
+        "manifest.yml",
+    ):
         assert secret.lower() not in text.lower(), f"{secret} found in the site"
     index = json.loads((result.site / "search" / "search_index.json").read_text())
     assert any("Most patients see fuller lips" in doc["text"] for doc in index["docs"]), "published cases are searchable"

@@ -51,7 +51,9 @@ def test_revoking_a_consent_removes_the_case_everywhere(project: Project) -> Non
     assert len(log) == 2
     assert [p["case"] for p in log[0]["published"]] == ["brow-001", "lips-001", "lips-002"]
     assert [p["case"] for p in log[1]["published"]] == ["brow-001", "lips-001"]
-    assert log[1]["removed"] == [{"case": "lips-002", "consent": "C-2026-0002", "code": "CG203", "reason": "consent withdrawn on 2026-11-20"}]
+    assert log[1]["removed"] == [
+        {"case": "lips-002", "consent": "C-2026-0002", "code": "CG203", "reason": "consent withdrawn on 2026-11-20"}
+    ]
 
     cache = project.root / ".cache" / "plugin" / "compliant-gallery"
     cached_names = {p.name for p in cache.rglob("*") if p.is_file()}
@@ -60,7 +62,7 @@ def test_revoking_a_consent_removes_the_case_everywhere(project: Project) -> Non
 
 def _image_names(result: Result, case_id: str) -> list[str]:
     card = cards_of(result.site / "gallery" / "index.html")[case_id]
-    names = []
+    names: list[str] = []
     for img in card["imgs"]:
         names.extend(Path(item.split()[0]).name for item in img["srcset"].split(","))
     for source in card["sources"]:

@@ -1,0 +1,98 @@
+"""Other ways a page can be built: the tripwire without the plugin, and `mkdocs serve` rebuilding on change."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import Project
+
+
+def _markdown(text: str) -> subprocess.CompletedProcess[str]:
+    """Render with plain Python-Markdown in a fresh process (no plugin has run there)."""
+    code = "import sys, markdown; print(markdown.markdown(sys.stdin.read(), extensions=['mkdocs_compliant_gallery.tripwire']))"
+    return subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True)
+
+
+def test_tripwire_stops_plain_markdown() -> None:
+    result = _markdown("# Results\n\n<!-- compliant-gallery treatment=lip-filler -->\n")
+    assert result.returncode != 0
+    assert "GalleryPluginMissingError" in result.stderr and "plugin is not active" in result.stderr
+
+
+def test_tripwire_ignores_code_blocks_and_plain_pages() -> None:
+    result = _markdown("# Docs\n\n```markdown\n<!-- compliant-gallery case=lips-003 -->\n```\n\nText.\n")
+    assert result.returncode == 0, result.stderr
+    assert "compliant-gallery case=lips-003" in result.stdout
+
+
+def test_mkdocs_build_without_the_plugin_fails(project: Project) -> None:
+    config_file = project.write()
+    config = yaml.safe_load(config_file.read_text())
+    config["plugins"] = ["search"]
+    config_file.write_text(yaml.safe_dump(config))
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", str(config_file)], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "plugin is not active" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, ""
+
+
+def _wait_for(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_serve_rebuilds_when_the_register_changes(project: Project) -> None:
+    config_file = project.write()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-f", str(config_file), "-a", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert _wait_for(lambda: 'data-cg-case="lips-001"' in _get(base + "gallery/")[1], 60), "the gallery was not served"
+        page = _get(base + "gallery/")[1]
+        image = page.split('data-cg-case="lips-001"')[1].split('src="')[1].split('"')[0]
+        image_url = base + "gallery/" + image
+        assert _get(image_url)[0] == 200
+        project.consent("C-2026-0001")["revoked_on"] = "2026-11-22"
+        register = project.gallery / "consents.yml"
+        register.write_text(yaml.safe_dump({"consents": project.consents}, sort_keys=False))
+        assert _wait_for(lambda: 'data-cg-case="lips-002"' in (text := _get(base + "gallery/")[1]) and "lips-001" not in text, 60), (
+            "the withdrawn case is still served"
+        )
+        assert _get(image_url)[0] == 404
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "case lips-001 removed: consent withdrawn on 2026-11-22" in output
+    assert not (Path(project.root) / ".compliance" / "publications.jsonl").exists(), "serve builds are previews, not publications"
