@@ -114,7 +114,7 @@ class Forbidden:
 def guard_site(site_dir: Path, forbidden: Forbidden, image_folder: str) -> list[Violation]:
     """Walk every file of the site: CG601 metadata, CG602 raw originals, CG603 identifiers, CG604 strays."""
     found: list[Violation] = []
-    patterns = [(re.compile(re.escape(s), re.IGNORECASE), what) for s, what in forbidden.strings.items() if s]
+    patterns = [(_pattern(s, case_sensitive=what.startswith("removed case")), what) for s, what in forbidden.strings.items() if s]
     for folder, _dirs, names in os.walk(site_dir):
         for name in names:
             path = Path(folder) / name
@@ -168,6 +168,12 @@ def guard_site(site_dir: Path, forbidden: Forbidden, image_folder: str) -> list[
                         Violation("CG603", where, f"contains {what}", "remove it from the page, or from whatever produced this file")
                     )
     return found
+
+
+def _pattern(text: str, case_sensitive: bool) -> re.Pattern[str]:
+    """A whole-token match: removed case `lips-1` must not flag a published `lips-10`."""
+    flags = 0 if case_sensitive else re.IGNORECASE
+    return re.compile(r"(?<![A-Za-z0-9_-])" + re.escape(text) + r"(?![A-Za-z0-9_-])", flags)
 
 
 def _text_of(path: Path, data: bytes) -> str | None:
