@@ -7,7 +7,9 @@ from pathlib import Path
 from tests.conftest import Project
 from tests.test_build import cards_of
 
-CASE_TEMPLATE = Path(__file__).resolve().parent.parent / "mkdocs_compliant_gallery" / "templates" / "fragments" / "compliant-gallery" / "case.html"
+CASE_TEMPLATE = (
+    Path(__file__).resolve().parent.parent / "mkdocs_compliant_gallery" / "templates" / "fragments" / "compliant-gallery" / "case.html"
+)
 
 
 def _override(project: Project, text: str) -> None:
