@@ -132,7 +132,9 @@ class Project:
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(text)
         self.gallery.mkdir(parents=True, exist_ok=True)
-        (self.gallery / "manifest.yml").write_text(self.manifest_text if self.manifest_text is not None else yaml.safe_dump(self.manifest, sort_keys=False))
+        (self.gallery / "manifest.yml").write_text(
+            self.manifest_text if self.manifest_text is not None else yaml.safe_dump(self.manifest, sort_keys=False)
+        )
         register = self.gallery / self.consents_name
         if self.consents_text is not None:
             register.write_text(self.consents_text)

@@ -83,7 +83,9 @@ def _svg(project: Project) -> None:
 
 
 def _edited(project: Project) -> None:
-    project.photo("lips-001-after.jpg", seed=4, planted=Planted(software="Adobe Photoshop Lightroom Classic 13.0", taken="2026:02:10 10:00:00"))
+    project.photo(
+        "lips-001-after.jpg", seed=4, planted=Planted(software="Adobe Photoshop Lightroom Classic 13.0", taken="2026:02:10 10:00:00")
+    )
 
 
 def _swapped_dates(project: Project) -> None:
@@ -129,7 +131,10 @@ def _register_wrong_format(project: Project) -> None:
 def _csv_unknown_column(project: Project) -> None:
     project.consents_name = "consents.csv"
     header = "id,patient_ref,signed_on,signer,expires_on,channels.permit,purposes,scope.cases,allows.face,statements.revocation,statements.conditioning,statements.redisclosure,chanels.deny\n"
-    rows = "".join(f"C-2026-000{n},P-1000{n},2026-03-02,patient,2028-03-02,website;social,marketing,{c},false,true,true,true,paid_ads\n" for n, c in ((1, "lips-001"), (2, "lips-002"), (3, "brow-001")))
+    rows = "".join(
+        f"C-2026-000{n},P-1000{n},2026-03-02,patient,2028-03-02,website;social,marketing,{c},false,true,true,true,paid_ads\n"
+        for n, c in ((1, "lips-001"), (2, "lips-002"), (3, "brow-001"))
+    )
     project.consents_text = header + rows
 
 
