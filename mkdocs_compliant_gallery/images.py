@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
 import os
-import re
 import shutil
 import tempfile
 import warnings
@@ -23,6 +23,7 @@ from PIL import Image, ImageCms, ImageDraw, ImageOps, UnidentifiedImageError
 
 from . import structure
 from .manifest import Edit, ImageRef
+from .provenance import editing_software
 from .violations import Violation, Where
 
 try:  # HEIC/HEIF from phones; optional at import so the engine still loads without it
@@ -33,17 +34,11 @@ try:  # HEIC/HEIF from phones; optional at import so the engine still loads with
 except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
     HEIF_VERSION = None
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 PILLOW_VERSION = PIL.__version__
 FORMAT_SUFFIX = {"jpeg": ".jpg", "webp": ".webp", "avif": ".avif"}
 _PIL_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "avif": "AVIF"}
 _ADMITTED = {"jpeg", "png", "webp", "tiff", "heif", "avif"}
-# Editing software whose name in a photo's own metadata means the pixels were changed after capture.
-_EDITORS = re.compile(
-    rb"photoshop(?! 3\.0)|lightroom|gimp|affinity|facetune|meitu|snapseed|picsart|airbrush|pixelmator|"
-    rb"capture one|luminar|paint\.net|faceapp|perfect365|youcam|retouch|photoscape|photodirector",
-    re.IGNORECASE,
-)
 ASPECT_TOLERANCE = 0.02
 
 
@@ -140,6 +135,7 @@ class _Decoded:
     sha256: str
     captured: dt.datetime | None
     editors: list[str] = field(default_factory=list)
+    original_size: tuple[int, int] = (0, 0)  # upright, before any DCT downscaling
 
 
 class ImageRejectedError(Exception):
@@ -199,7 +195,7 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
     prepared = []
     for ref, item in zip(job.images, decoded, strict=True):
         try:
-            prepared.append(_redact_and_crop(item.image, ref, where[ref.src], job.case_id))
+            prepared.append(_redact_and_crop(item, ref, where[ref.src], job.case_id))
         except ImageRejectedError as rejected:
             violations.append(rejected.violation)
     if violations:
@@ -270,6 +266,8 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
                 raise ImageRejectedError(Violation("CG303", where, f"'{ref.src}' is animated", "publish a still photo", case_id))
             image.seek(0)  # containers with several images publish their primary one only
             exif = image.getexif()
+            original_size = _upright_size(image.size, exif)
+            _draft(image, ref, original_size, max(settings.widths))
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejectedError(
@@ -287,10 +285,29 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
                 "CG301", where, f"'{ref.src}' cannot be decoded ({error})", "re-export the photo; the file is damaged or truncated", case_id
             )
         ) from None
-    editors = _editing_software(exif, data)
+    editors = editing_software(exif, image, data)
     captured = _capture_time(exif)
     upright = ImageOps.exif_transpose(image)
-    return _Decoded(_to_srgb(upright, image.info.get("icc_profile")), hashlib.sha256(data).hexdigest(), captured, editors)
+    srgb = _to_srgb(upright, image.info.get("icc_profile"))
+    return _Decoded(srgb, hashlib.sha256(data).hexdigest(), captured, editors, original_size)
+
+
+def _upright_size(size: tuple[int, int], exif: Image.Exif) -> tuple[int, int]:
+    # HEIF: pillow-heif applies the container's irot/imir and resets EXIF Orientation to 1, so the container
+    # decides, as the HEIF standard says; an EXIF-only rotation in a HEIF file is therefore not applied.
+    return (size[1], size[0]) if exif.get(0x0112) in (5, 6, 7, 8) else size
+
+
+def _draft(image: Image.Image, ref: ImageRef, upright: tuple[int, int], needed_width: int) -> None:
+    """Let libjpeg decode at the smallest DCT scale that still gives `needed_width` pixels across the crop."""
+    if image.format not in ("JPEG", "MPO"):
+        return
+    crop_width = ref.crop[2] if ref.crop else upright[0]
+    scale = needed_width / crop_width
+    if scale >= 0.5:
+        return  # no DCT scale (1/2, 1/4, 1/8) would be large enough
+    # Requested in stored orientation; draft keeps the result at least this large.
+    image.draft(None, (math.ceil(image.size[0] * scale), math.ceil(image.size[1] * scale)))
 
 
 def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
@@ -310,28 +327,33 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     return image.convert("RGB")
 
 
-def _redact_and_crop(image: Image.Image, ref: ImageRef, where: Where, case_id: str) -> Image.Image:
+def _redact_and_crop(decoded: _Decoded, ref: ImageRef, where: Where, case_id: str) -> Image.Image:
     """Opaque black redaction first, then the crop; boxes are in upright-original pixels."""
+    width, height = decoded.original_size
     boxes = [("redact", box) for box in ref.redact] + ([("crop", ref.crop)] if ref.crop else [])
     for name, (x, y, w, h) in boxes:
-        if x + w > image.width or y + h > image.height:
+        if x + w > width or y + h > height:
             raise ImageRejectedError(
                 Violation(
                     "CG307",
                     where,
-                    f"{name} box [{x}, {y}, {w}, {h}] reaches outside '{ref.src}' ({image.width}x{image.height} upright)",
+                    f"{name} box [{x}, {y}, {w}, {h}] reaches outside '{ref.src}' ({width}x{height} upright)",
                     "measure the box on the upright photo and keep it inside",
                     case_id,
                 )
             )
-    image = image.copy()
+    image = decoded.image.copy()
+    # A DCT-downscaled decode has fewer pixels: scale boxes, rounding redactions outwards so they never shrink.
+    sx, sy = image.width / width, image.height / height
     if ref.redact:
         draw = ImageDraw.Draw(image)
         for x, y, w, h in ref.redact:
-            draw.rectangle((x, y, x + w - 1, y + h - 1), fill=(0, 0, 0))
+            left, top = math.floor(x * sx), math.floor(y * sy)
+            right, bottom = math.ceil((x + w) * sx), math.ceil((y + h) * sy)
+            draw.rectangle((left, top, right - 1, bottom - 1), fill=(0, 0, 0))
     if ref.crop:
         x, y, w, h = ref.crop
-        image = image.crop((x, y, x + w, y + h))
+        image = image.crop((round(x * sx), round(y * sy), round((x + w) * sx), round((y + h) * sy)))
     return image
 
 
@@ -392,21 +414,6 @@ def _provenance(job: PairJob, before: _Decoded, after: _Decoded, where: dict[str
             )
         )
     return found
-
-
-def _editing_software(exif: Image.Exif, data: bytes) -> list[str]:
-    """Names of editing programs found in EXIF Software/ProcessingSoftware or in XMP."""
-    names = set()
-    for tag in (0x0131, 0x000B):
-        value = exif.get(tag)
-        if isinstance(value, bytes):
-            value = value.decode("latin-1", "replace")
-        if isinstance(value, str) and _EDITORS.search(value.encode("latin-1", "replace")):
-            names.add(value.strip("\x00 ").strip())
-    for match in re.finditer(rb"<x:xmpmeta.*?</x:xmpmeta>", data, re.DOTALL):
-        for hit in _EDITORS.finditer(match.group(0)):
-            names.add(hit.group(0).decode("latin-1").title())
-    return sorted(names)
 
 
 def _capture_time(exif: Image.Exif) -> dt.datetime | None:
