@@ -20,7 +20,7 @@ from typing import Any
 
 from . import __version__, audit
 from .consent import Register, load_register
-from .images import PILLOW_VERSION, ImageSettings, PairJob, PairResult, cached_result, process_fresh, purge_cache
+from .images import PILLOW_VERSION, ImageSettings, PairJob, PairResult, SourceDigests, cached_result, process_fresh, purge_cache
 from .manifest import PHOTO_SUFFIXES, Manifest, load_manifest
 from .policy import Decision, Rules, decide_all
 from .render import Directive, PublishedCase, Renderer, disclosure_texts
@@ -155,8 +155,9 @@ class GalleryBuild:
         ]
         results: dict[tuple[str, str], PairResult] = {}
         fresh: list[tuple[PairJob, str]] = []
+        digests = SourceDigests(settings.cache_dir)
         for job in jobs:
-            key, cached = cached_result(job)
+            key, cached = cached_result(job, digests)
             if cached is not None:
                 results[(job.case_id, job.view)] = cached
                 self.cache_hits += 1
@@ -174,6 +175,7 @@ class GalleryBuild:
             for job, key in fresh:
                 results[(job.case_id, job.view)] = process_fresh(job, key)
         self.processed = len(fresh)
+        digests.save()
         for result in results.values():
             self.violations.extend(result.violations)
         for case in self.manifest.cases.values():

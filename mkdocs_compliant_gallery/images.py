@@ -15,8 +15,10 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import PIL
 from PIL import Image, ImageCms, ImageDraw, ImageOps, UnidentifiedImageError
@@ -152,10 +154,11 @@ def process_pair(job: PairJob) -> PairResult:
     return cached or process_fresh(job, key)
 
 
-def cached_result(job: PairJob) -> tuple[str, PairResult | None]:
+def cached_result(job: PairJob, digest: Callable[[Path], str] | None = None) -> tuple[str, PairResult | None]:
     """The pair's cache key, and its verified cached result when there is one."""
+    digest = digest or sha256_file
     try:
-        key = job.cache_key(_sha256_file(job.before.path), _sha256_file(job.after.path))
+        key = job.cache_key(digest(job.before.path), digest(job.after.path))
     except OSError:
         return "", None
     cached = _load_cached(Path(job.cache_dir) / key)
@@ -426,7 +429,8 @@ def _capture_time(exif: Image.Exif) -> dt.datetime | None:
         return None
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -490,3 +494,33 @@ def purge_cache(cache_dir: Path, keep: set[str]) -> list[str]:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry.name)
     return removed
+
+
+class SourceDigests:
+    """SHA-256 of originals, remembered by (size, mtime) so an unchanged rebuild reads no photo."""
+
+    FILE = "sources.json"
+
+    def __init__(self, cache_dir: Path):
+        self.path = cache_dir / self.FILE
+        try:
+            self.known: dict[str, list[Any]] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.known = {}
+        self.used: dict[str, list[Any]] = {}
+
+    def __call__(self, path: Path) -> str:
+        stat = path.stat()
+        key = str(path)
+        entry = self.known.get(key)
+        if not (entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns):
+            entry = [stat.st_size, stat.st_mtime_ns, sha256_file(path)]
+        self.used[key] = entry
+        return str(entry[2])
+
+    def save(self) -> None:
+        """Keep only the originals this build used (removed cases are forgotten)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.used, sort_keys=True))
+        os.replace(temporary, self.path)

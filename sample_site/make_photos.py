@@ -2,9 +2,12 @@
 
 Every picture is drawn procedurally with Pillow: there are no real people and
 no faces, only stylised close-ups of a treatment area (lips, forehead, cheek
-skin, a smile) on a neutral clinic backdrop.  The "after" image of a pair
-shares framing, pose and lighting with its "before" and only differs where a
-treatment would make a difference.
+skin, a smile) on a plain clinic backdrop.  The "after" image of a pair
+shares framing, pose, backdrop and lighting with its "before" and only differs
+where a treatment would make a difference.  Each case has its own skin tone,
+backdrop colour and framing (see ``LOOKS``), so that no case looks like
+another to a perceptual matcher: the leak scanner must be able to tell that
+the photos of removed cases are not published.
 
 The files deliberately carry identifying metadata (EXIF with GPS, camera
 serial number and an uncropped EXIF thumbnail, XMP, ICC profile, JPEG
@@ -51,7 +54,6 @@ RGB = tuple[int, int, int]
 Point = tuple[float, float]
 Size = tuple[int, int]
 Warp = Callable[[float, float], Point]
-Drawer = Callable[[Size, int, bool, str], tuple[Image.Image, Image.Image]]
 
 BASE_SIZE: Size = (1800, 1350)
 PNG_SIZE: Size = (1600, 1200)
@@ -81,17 +83,73 @@ CASE_SCHEDULE: dict[str, tuple[datetime, int]] = {
     "smile-001": (datetime(2026, 2, 2, 15, 40, 0), 3),
 }
 
-SKIN_TONES: dict[tuple[str, int], RGB] = {
-    ("lips", 1): (231, 189, 164),
-    ("lips", 2): (172, 120, 90),
-    ("lips", 3): (208, 162, 128),
-    ("forehead", 1): (226, 184, 156),
-    ("forehead", 2): (150, 104, 78),
-    ("skin", 1): (233, 193, 168),
-    ("skin", 2): (200, 152, 120),
-    ("smile", 1): (214, 168, 136),
+
+@dataclass(frozen=True)
+class Look:
+    """How one case was photographed: skin tone, backdrop, hair, framing and key light.
+
+    Before and after of a case share one look (same backdrop, same framing),
+    as a real pair would.  Different cases get clearly different looks so that
+    a perceptual matcher (such as the leak scanner's 32x32 signature, which
+    calls a difference below 24 of 255 "the same photo") never takes one case
+    for another: the sample site must be able to prove that the photos of its
+    removed cases (lips-003 withdrawn, brow-002 expired) are not published.
+    With these looks every published photo differs from every removed one by
+    more than 45, and photos of different published cases by more than 29.
+    """
+
+    skin: RGB
+    backdrop: tuple[RGB, RGB]  # top and bottom colour of the backdrop gradient
+    hair: RGB = (60, 44, 34)
+    # Framing: the treatment area is scaled by ``scale`` about the frame centre
+    # and then moved by ``shift`` (fractions of the frame width and height).
+    # Cheek close-ups only use ``shift[0]``: how far the cheek's edge sits
+    # inside the frame, i.e. how much backdrop shows beside it.
+    scale: float = 1.0
+    shift: Point = (0.0, 0.0)
+    light: Point = (0.4, 0.3)  # key light position (0..1 frame coordinates)
+
+
+# Skin tones: light, olive, medium brown and deep brown, with a few shades of each.
+FAIR_PINK: RGB = (243, 214, 200)
+LIGHT_PEACH: RGB = (228, 181, 150)
+LIGHT_WARM: RGB = (226, 184, 156)
+GOLDEN_TAN: RGB = (214, 168, 116)
+OLIVE: RGB = (188, 152, 106)
+MEDIUM_BROWN: RGB = (156, 104, 74)
+DEEP_BROWN_WARM: RGB = (90, 58, 42)
+DEEP_BROWN: RGB = (80, 52, 38)
+
+# Backdrops as (top, bottom) colours of a vertical gradient.
+LAVENDER_GREY: tuple[RGB, RGB] = ((204, 198, 216), (150, 144, 168))
+WARM_BEIGE: tuple[RGB, RGB] = ((226, 210, 186), (178, 160, 136))
+SAGE_GREEN: tuple[RGB, RGB] = ((170, 188, 158), (110, 130, 102))
+PALE_BLUE_GREY: tuple[RGB, RGB] = ((200, 208, 216), (146, 160, 176))
+SLATE_BLUE: tuple[RGB, RGB] = ((112, 132, 160), (62, 78, 104))
+PALE_AQUA: tuple[RGB, RGB] = ((196, 222, 216), (140, 170, 166))
+LIGHT_GREY: tuple[RGB, RGB] = ((214, 214, 210), (156, 158, 162))
+CHARCOAL: tuple[RGB, RGB] = ((78, 80, 84), (44, 46, 50))
+
+LOOKS: dict[str, Look] = {
+    # light skin on lavender grey, default framing (the manifest crops the frame edges)
+    "lips-001": Look(LIGHT_PEACH, LAVENDER_GREY),
+    # olive skin on warm beige, lips larger, higher and a little to the right
+    "lips-002": Look(OLIVE, WARM_BEIGE, scale=1.2, shift=(0.04, -0.05), light=(0.55, 0.3)),
+    # (withdrawn) deep brown skin on sage green, zoomed out with the mouth low and to the left
+    "lips-003": Look(DEEP_BROWN, SAGE_GREEN, scale=0.82, shift=(-0.1, 0.08), light=(0.3, 0.45)),
+    # light skin on pale blue-grey, brown hair
+    "brow-001": Look(LIGHT_WARM, PALE_BLUE_GREY, hair=(78, 56, 40)),
+    # (expired) deep brown skin on slate blue, black hair, the head smaller and lower in the frame
+    "brow-002": Look(DEEP_BROWN_WARM, SLATE_BLUE, hair=(26, 22, 22), scale=0.8, shift=(0.08, 0.16)),
+    # fair skin on pale aqua, a wide strip of backdrop beside the left cheek
+    "skin-001": Look(FAIR_PINK, PALE_AQUA, shift=(0.14, 0.0)),
+    # golden tan skin on charcoal, a wide strip of backdrop beside the right cheek
+    "skin-002": Look(GOLDEN_TAN, CHARCOAL, shift=(0.14, 0.0)),
+    # medium brown skin on light grey
+    "smile-001": Look(MEDIUM_BROWN, LIGHT_GREY, light=(0.5, 0.3)),
 }
-HAIR_COLOURS: dict[int, RGB] = {1: (78, 56, 40), 2: (32, 26, 24)}
+
+Drawer = Callable[[Size, int, bool, str, Look], tuple[Image.Image, Image.Image]]
 
 
 @dataclass(frozen=True)
@@ -264,19 +322,29 @@ def _key_light(size: Size, light: Point, strength: float) -> Image.Image:
     return _field(size, func)
 
 
+def _framing(size: Size, look: Look) -> Warp:
+    """Map default-framing coordinates to the case's framing (scale about the centre, then shift)."""
+    w, h = size
+    dx, dy = look.shift
+
+    def warp(x: float, y: float) -> Point:
+        return w / 2 + (x - w / 2) * look.scale + dx * w, h / 2 + (y - h / 2) * look.scale + dy * h
+
+    return warp
+
+
 # --------------------------------------------------------------------------
 # Shared scene pieces
 # --------------------------------------------------------------------------
 
 
-def _backdrop(size: Size, variant: int) -> Image.Image:
-    """Neutral grey/blue clinic backdrop with a soft vertical gradient and vignette."""
-    top = _lerp((200, 208, 216), (190, 202, 214), variant / 4)
-    bottom = _lerp((146, 160, 176), (156, 166, 178), variant / 4)
+def _backdrop(size: Size, look: Look, seed: str) -> Image.Image:
+    """Plain clinic backdrop in the case's colour with a soft vertical gradient and vignette."""
     gradient = Image.linear_gradient("L").resize(size, Image.Resampling.BICUBIC)
+    top, bottom = look.backdrop
     image = Image.composite(_solid(size, bottom), _solid(size, top), gradient)
-    image = _multiply(image, _key_light(size, (0.4, 0.35), 0.28))
-    return _add_noise(image, _noise(size, random.Random(f"backdrop-{variant}"), 60), 3)
+    image = _multiply(image, _key_light(size, (look.light[0], look.light[1] + 0.05), 0.28))
+    return _add_noise(image, _noise(size, random.Random(f"backdrop-{seed}"), 60), 3)
 
 
 def _skin_layer(size: Size, tone: RGB, seed: str, smooth: float = 0.0) -> Image.Image:
@@ -299,11 +367,12 @@ def _skin_layer(size: Size, tone: RGB, seed: str, smooth: float = 0.0) -> Image.
     return image
 
 
-def _lower_face_mask(size: Size, rng: random.Random) -> Image.Image:
+def _lower_face_mask(size: Size, rng: random.Random, look: Look) -> Image.Image:
     """Mask of the lower-face skin around the mouth (jaw corners show backdrop)."""
     w, h = size
-    cx = w * (0.5 + rng.uniform(-0.02, 0.02))
-    return _polygon_mask(size, [_ellipse_points(cx, h * 0.38, w * 0.64, h * 0.78)])
+    cx, cy = _framing(size, look)(w * (0.5 + rng.uniform(-0.02, 0.02)), h * 0.38)
+    k = max(1.0, look.scale)  # zoomed out, the jaw still reaches past the frame (only its corner shows)
+    return _polygon_mask(size, [_ellipse_points(cx, cy, w * 0.64 * k, h * 0.78 * k)])
 
 
 def _label(image: Image.Image) -> Image.Image:
@@ -403,6 +472,22 @@ def _random_lip_shape(size: Size, rng: random.Random, opening: float = 0.0) -> L
         bow=rng.uniform(0.12, 0.3),
         lift=h * rng.uniform(-0.01, 0.025),
         opening=opening,
+    )
+
+
+def _frame_lips(shape: LipShape, size: Size, look: Look) -> LipShape:
+    """Move and scale default-framing lips into the case's framing."""
+    cx, cy = _framing(size, look)(shape.cx, shape.cy)
+    k = look.scale
+    return replace(
+        shape,
+        cx=cx,
+        cy=cy,
+        half_w=shape.half_w * k,
+        upper_h=shape.upper_h * k,
+        lower_h=shape.lower_h * k,
+        lift=shape.lift * k,
+        opening=shape.opening * k,
     )
 
 
@@ -512,13 +597,13 @@ def _lip_colour(tone: RGB, after: bool) -> RGB:
     return _lerp(lip, (196, 70, 90), 0.12) if after else lip
 
 
-def draw_lips_subject(size: Size, variant: int, after: bool, view: str) -> tuple[Image.Image, Image.Image]:
+def draw_lips_subject(size: Size, variant: int, after: bool, view: str, look: Look) -> tuple[Image.Image, Image.Image]:
     """Close-up of closed lips; "after" has fuller lips in the same pose."""
     del view  # only one view exists for lips
     rng = random.Random(f"lips-{variant}")
-    tone = SKIN_TONES[("lips", variant)]
-    mask = _lower_face_mask(size, rng)
-    shape = _random_lip_shape(size, rng)
+    tone = look.skin
+    mask = _lower_face_mask(size, rng, look)
+    shape = _frame_lips(_random_lip_shape(size, rng), size, look)
     if after:
         shape = replace(
             shape,
@@ -528,7 +613,7 @@ def draw_lips_subject(size: Size, variant: int, after: bool, view: str) -> tuple
             bow=min(0.38, shape.bow * 1.15),
         )
     skin = _skin_layer(size, tone, f"lips-{variant}-texture")
-    skin = _multiply(skin, _key_light(size, (0.4, 0.3), 0.25))
+    skin = _multiply(skin, _key_light(size, look.light, 0.25))
     skin = _lip_surroundings(skin, shape, tone)
     image = _draw_lips(
         skin,
@@ -601,16 +686,17 @@ def _draw_teeth(shape: LipShape, size: Size, whiteness: float, rng: random.Rando
     return _multiply(interior, _field(size, corridor))
 
 
-def draw_smile_subject(size: Size, variant: int, after: bool, view: str) -> tuple[Image.Image, Image.Image]:
+def draw_smile_subject(size: Size, variant: int, after: bool, view: str, look: Look) -> tuple[Image.Image, Image.Image]:
     """Smile with visible teeth; "after" has whiter teeth, nothing else changes."""
     del view
     rng = random.Random(f"smile-{variant}")
-    tone = SKIN_TONES[("smile", variant)]
-    mask = _lower_face_mask(size, rng)
+    tone = look.skin
+    mask = _lower_face_mask(size, rng, look)
     shape = _random_lip_shape(size, rng, opening=size[1] * 0.17)
     shape = replace(shape, upper_h=shape.upper_h * 0.7, lower_h=shape.lower_h * 0.8, lift=size[1] * 0.06)
+    shape = _frame_lips(shape, size, look)
     skin = _skin_layer(size, tone, f"smile-{variant}-texture")
-    skin = _multiply(skin, _key_light(size, (0.4, 0.3), 0.25))
+    skin = _multiply(skin, _key_light(size, look.light, 0.25))
     skin = _lip_surroundings(skin, shape, tone)
     _, _, opening = shape.polygons()
     mouth = _draw_teeth(shape, size, 1.0 if after else 0.0, random.Random(f"smile-{variant}-teeth"))
@@ -762,7 +848,7 @@ def _hair_layer(size: Size, colour: RGB, rng: random.Random, hairline: Callable[
     return _blur(layer, 0.8 * unit)
 
 
-def draw_forehead_subject(size: Size, variant: int, after: bool, view: str) -> tuple[Image.Image, Image.Image]:
+def draw_forehead_subject(size: Size, variant: int, after: bool, view: str, look: Look) -> tuple[Image.Image, Image.Image]:
     """Forehead with expression lines; "after" keeps the lines but much fainter.
 
     The ``oblique`` view re-projects the same forehead as if the head were
@@ -771,8 +857,13 @@ def draw_forehead_subject(size: Size, variant: int, after: bool, view: str) -> t
     w, h = size
     unit = _unit(size)
     rng = random.Random(f"forehead-{variant}")
-    tone = SKIN_TONES[("forehead", variant)]
-    warp = _yaw_warp(size, 0.45) if view == "oblique" else _no_warp
+    tone = look.skin
+    pose = _yaw_warp(size, 0.45) if view == "oblique" else _no_warp
+    frame = _framing(size, look)
+
+    def warp(x: float, y: float) -> Point:
+        return frame(*pose(x, y))
+
     head_cx = w * (0.5 + rng.uniform(-0.02, 0.02))
     head = [warp(x, y) for x, y in _ellipse_points(head_cx, h * 0.86, w * 0.6, h * 1.02, 240)]
     mask = _polygon_mask(size, [head])
@@ -799,9 +890,9 @@ def draw_forehead_subject(size: Size, variant: int, after: bool, view: str) -> t
     if view == "oblique":
         skin = _multiply(skin, _field(size, lambda u, v: 1 - 0.3 * u**1.5))
     else:
-        skin = _multiply(skin, _key_light(size, (0.45, 0.35), 0.2))
+        skin = _multiply(skin, _key_light(size, (look.light[0] + 0.05, look.light[1] + 0.05), 0.2))
 
-    hair = _hair_layer(size, HAIR_COLOURS.get(variant, (60, 44, 34)), rng, hairline, warp)
+    hair = _hair_layer(size, look.hair, rng, hairline, warp)
     image = Image.composite(hair, skin, hair_mask)
     return _soft_round_shading(image, mask, 0.4), mask
 
@@ -851,16 +942,16 @@ def _random_spots(size: Size, rng: random.Random, contour: Callable[[float], flo
     return spots
 
 
-def draw_skin_subject(size: Size, variant: int, after: bool, view: str) -> tuple[Image.Image, Image.Image]:
+def draw_skin_subject(size: Size, variant: int, after: bool, view: str, look: Look) -> tuple[Image.Image, Image.Image]:
     """Cheek skin with acne scars and redness; "after" is smoother with fewer spots."""
     del view
     w, h = size
     unit = _unit(size)
     rng = random.Random(f"skin-{variant}")
-    tone = SKIN_TONES[("skin", variant)]
+    tone = look.skin
     mirror = variant % 2 == 0
     bulge = rng.uniform(0.05, 0.09)
-    offset = rng.uniform(0.1, 0.14)
+    offset = rng.uniform(0.1, 0.14) + look.shift[0]  # a case's framing shows more or less backdrop
 
     def contour(y: float) -> float:
         x = w * (offset + bulge * ((y / h - 0.55) / 0.55) ** 2)
@@ -926,8 +1017,9 @@ DRAWERS: dict[str, Drawer] = {
 def render_photo(spec: PhotoSpec, size: Size) -> Image.Image:
     """Render the upright image of one spec: backdrop, cast shadow, subject, label, sensor noise."""
     unit = _unit(size)
-    subject, mask = DRAWERS[spec.subject](size, spec.variant, spec.after, spec.view)
-    backdrop = _backdrop(size, spec.variant)
+    look = LOOKS[spec.case]
+    subject, mask = DRAWERS[spec.subject](size, spec.variant, spec.after, spec.view, look)
+    backdrop = _backdrop(size, look, spec.case)
     shadow = _blank(size)
     shadow.paste(mask, (round(24 * unit), round(30 * unit)))
     shadow = _blur(shadow, 40 * unit)
