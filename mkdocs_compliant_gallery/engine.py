@@ -24,6 +24,7 @@ from .images import PILLOW_VERSION, ImageSettings, PairJob, PairResult, SourceDi
 from .manifest import PHOTO_SUFFIXES, Manifest, load_manifest
 from .policy import Decision, Rules, decide_all
 from .render import Directive, PublishedCase, Renderer, disclosure_texts
+from .scrub import scrub_tree
 from .verify import Forbidden, guard_site
 from .violations import Severity, Violation, Where, display_path
 
@@ -96,6 +97,7 @@ class GalleryBuild:
         self.published: dict[str, PublishedCase] = {}
         self.uses: dict[str, CaseUse] = {}
         self.cache_hits = 0
+        self.scrubbed: list[Path] = []
         self.processed = 0
         self.started = time.monotonic()
 
@@ -284,8 +286,12 @@ class GalleryBuild:
         return Forbidden(strings, hashes, frozenset(Path(p).name for p in self.image_files()))
 
     def guard(self, site_dir: Path) -> list[Violation]:
-        """The output guard over a built site (CG6xx)."""
-        return guard_site(site_dir, self.forbidden(), IMAGE_FOLDER)
+        """The output guard over a built site (CG6xx); when it passes, other images lose their metadata."""
+        forbidden = self.forbidden()
+        found = guard_site(site_dir, forbidden, IMAGE_FOLDER)
+        if not found:
+            self.scrubbed = scrub_tree(site_dir, skip=set(forbidden.own_images))
+        return found
 
     def record(self, config_text: bytes, now: dt.datetime) -> tuple[Path, list[Path]]:
         """Append the publication record and write a takedown receipt for every case gone since the last one."""

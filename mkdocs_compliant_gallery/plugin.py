@@ -188,6 +188,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
                 )
         return output
 
+    # Last, so that whatever other plugins write in their post_build is guarded too.
+    @event_priority(-100)
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         gallery = self.gallery
         if gallery is None:
@@ -196,6 +198,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         if problems:
             clean_directory(config.site_dir)
             raise PluginError(report(problems, "compliant-gallery: the built site failed verification and was emptied"))
+        for path in gallery.scrubbed:
+            log.info(f"removed metadata from {display_path(path, Path(config.site_dir))} (not a gallery photo; pixels unchanged)")
         if self.command in ("build", "gh-deploy"):
             config_text = Path(config.config_file_path).read_bytes() if config.config_file_path else b""
             log_path, receipts = gallery.record(config_text, dt.datetime.now(dt.timezone.utc))

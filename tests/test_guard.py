@@ -111,3 +111,36 @@ def _write_without_gallery(project: Project):  # type: ignore[no-untyped-def]
         return path
 
     return write
+
+
+def test_other_images_lose_their_metadata_but_keep_their_pixels(project: Project, tmp_path: Path) -> None:
+    """A designer's logo with GPS and a serial in it: the site copy has none of it and the same pixels."""
+    from PIL import Image, ImageChops
+
+    from tests.photos import CANARY, write_photo
+
+    project.write()
+    for name in ("logo.jpg", "logo.png", "logo.webp"):
+        write_photo(project.root / "docs" / "img" / name, size=(64, 48), seed=7)
+    project.write = _keep_docs(project)  # type: ignore[method-assign]
+    result = project.build()
+    assert result.ok, result.log
+    for name in ("logo.jpg", "logo.png", "logo.webp"):
+        published = result.site / "img" / name
+        original = project.root / "docs" / "img" / name
+        assert CANARY.encode() not in published.read_bytes()
+        assert f"removed metadata from img/{name}" in result.log
+        with Image.open(published) as clean, Image.open(original) as raw:
+            assert not clean.info.get("exif") and not clean.info.get("icc_profile")
+            assert ImageChops.difference(clean.convert("RGB"), raw.convert("RGB")).getbbox() is None
+    assert (result.site / "img" / "grid.png").exists()  # the mkdocs theme's own art, scrubbed too
+    assert b"iTXt" not in (result.site / "img" / "grid.png").read_bytes()
+
+
+def _keep_docs(project: Project):  # type: ignore[no-untyped-def]
+    original = Project.write
+
+    def write() -> Path:
+        return original(project)
+
+    return write
