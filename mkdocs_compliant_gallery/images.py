@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import PIL
-from PIL import Image, ImageCms, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageDraw, ImageOps, UnidentifiedImageError, features
 
 from . import structure
 from .manifest import Edit, ImageRef
@@ -38,6 +38,8 @@ except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
 
 PIPELINE_VERSION = "2"
 PILLOW_VERSION = PIL.__version__
+# Encoder versions change output bytes: part of every cache key.
+LIBRARY_VERSIONS = {name: features.version(name) for name in ("jpg", "webp", "avif", "littlecms2")}
 FORMAT_SUFFIX = {"jpeg": ".jpg", "webp": ".webp", "avif": ".avif"}
 _PIL_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "avif": "AVIF"}
 _ADMITTED = {"jpeg", "png", "webp", "tiff", "heif", "avif"}
@@ -104,6 +106,7 @@ class PairJob:
                 PIPELINE_VERSION,
                 PILLOW_VERSION,
                 HEIF_VERSION,
+                LIBRARY_VERSIONS,
                 before_sha,
                 after_sha,
                 boxes,
@@ -138,6 +141,22 @@ class _Decoded:
     captured: dt.datetime | None
     editors: list[str] = field(default_factory=list)
     original_size: tuple[int, int] = (0, 0)  # upright, before any DCT downscaling
+
+
+class OutputRejectedError(Exception):
+    """An encoded output that is not pixels only, or not the size it should be; never published."""
+
+
+def verify_output(data: bytes, fmt: str, size: tuple[int, int]) -> list[str]:
+    """Problems of one output: anything but pixel data (byte walk), or dimensions other than `size`."""
+    problems = structure.problems(data, fmt)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.size != size:
+                problems.append(f"decodes to {image.size[0]}x{image.size[1]}, not {size[0]}x{size[1]}")
+    except (OSError, ValueError) as error:
+        problems.append(f"cannot be decoded again: {error}")
+    return problems
 
 
 class ImageRejectedError(Exception):
@@ -231,6 +250,10 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
         ]
         result = PairResult(job.case_id, job.view, outputs[0], outputs[1], tuple(violations), key)
         _commit(staged, final, result)
+    except OutputRejectedError as error:
+        location = Where(job.manifest_file, job.before.line, f"case {job.case_id}.photos")
+        fix = "report this as a bug; nothing was published"
+        return PairResult(job.case_id, job.view, None, None, (Violation("CG601", location, str(error), fix, job.case_id),), key)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
     return result
@@ -365,14 +388,15 @@ def _encode_all(
 ) -> ProcessedImage:
     renditions = []
     for width, height in sizes:
-        resized = image if (width, height) == image.size else image.resize((width, height), Image.Resampling.LANCZOS)
+        # reducing_gap: an integer box reduction first, then Lanczos over the last factor of two.
+        resized = image if (width, height) == image.size else image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
         # A new image from raw pixels carries no info dict, so nothing but pixels can be written.
         clean = Image.frombytes("RGB", resized.size, resized.tobytes())
         for fmt in settings.formats:
             data = _encode(clean, fmt, settings)
-            problems = structure.problems(data, fmt)
+            problems = verify_output(data, fmt, (width, height))
             if problems:
-                raise RuntimeError(f"encoder wrote non-pixel data into a {fmt}: {problems}")
+                raise OutputRejectedError(f"the {fmt} encoder's output failed verification: {'; '.join(problems)}")
             name = hashlib.sha256(data).hexdigest()[:20] + FORMAT_SUFFIX[fmt]
             (staged / name).write_bytes(data)
             renditions.append(Rendition(fmt, width, height, name, str(final / name)))
@@ -450,7 +474,9 @@ def _load_cached(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Vi
             )
             for rendition in renditions:
                 data = Path(rendition.path).read_bytes()
-                if hashlib.sha256(data).hexdigest()[:20] != Path(rendition.name).stem or structure.problems(data, rendition.fmt):
+                if hashlib.sha256(data).hexdigest()[:20] != Path(rendition.name).stem:
+                    return None
+                if verify_output(data, rendition.fmt, (rendition.width, rendition.height)):
                     return None
             images.append(ProcessedImage(entry["source_sha256"], entry["width"], entry["height"], renditions))
         violations = tuple(Violation(v["code"], Where(**v["where"]), v["message"], v["fix"], v["case"]) for v in meta["violations"])
