@@ -82,6 +82,7 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     on_withdrawn = opt.Choice(("remove", "fail"), default="remove")
     timezone = TimeZone()
     build_date = BuildDate()
+    practitioner_registration = opt.Optional(opt.Type(str))  # shown on every card under the AU pack
 
     # Images
     widths = Widths(default=[480, 960, 1600])

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .fhir import fhir_records
 from .schema import Fields
 from .violations import Violation, Where
 from .yamlfile import LocatedList, LocatedMap, load_yaml, read_text
@@ -86,6 +87,10 @@ class Consent:
     revoked_on: dt.date | None = None
     superseded_by: str | None = None
     form_version: str | None = None
+    material_connection_recorded: bool = False  # "none" said explicitly, or a disclosure text
+    procedure_on: dt.date | None = None
+    subject_age_at_capture: int | None = None
+    explicit_consent: bool = False
     lines: dict[str, int] = field(default_factory=dict)
 
     def where(self, key: str = "") -> Where:
@@ -104,20 +109,22 @@ class Register:
 
 
 def load_register(path: Path, shown: str) -> Register:
-    """Load a register from YAML (`consents:` list) or CSV (one row per consent); fails closed."""
+    """Load a register from YAML (`consents:` list), CSV (a row per consent) or FHIR R4 Consents (.json Bundle, .ndjson); fails closed."""
     register = Register(shown)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         records = _csv_records(path, shown, register.violations)
     elif suffix in {".yml", ".yaml"}:
         records = _yaml_records(path, shown, register.violations)
+    elif suffix in {".json", ".ndjson"}:
+        records = fhir_records(path, shown, register.violations)
     else:
         register.violations.append(
             Violation(
                 "CG103",
                 Where(shown),
                 f"consent register format '{suffix or 'none'}' is not supported",
-                "export the register as .yml, .yaml or .csv",
+                "export the register as .yml, .yaml or .csv, or as FHIR R4 Consent resources in a .json Bundle or .ndjson",
             )
         )
         return register
@@ -280,6 +287,10 @@ def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Con
         scope=scope,
         allows=allows,
         material_connection=material,
+        material_connection_recorded="material_connection" in record,
+        procedure_on=fields.date("procedure_on"),
+        subject_age_at_capture=fields.integer("subject_age_at_capture"),
+        explicit_consent=bool(fields.boolean("explicit_consent", default=False)),
         material_connection_invalid=material_invalid,
         third_party_remuneration=bool(fields.boolean("third_party_remuneration", default=False)),
         statements=statements,

@@ -21,7 +21,8 @@ from typing import Any
 from . import __version__, audit
 from .consent import Register, load_register
 from .images import PILLOW_VERSION, ImageSettings, PairJob, PairResult, SourceDigests, cached_result, process_fresh, purge_cache
-from .manifest import PHOTO_SUFFIXES, Manifest, load_manifest
+from .jurisdictions import PACKS, PackContext, pack_disclosures
+from .manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
 from .policy import Decision, Rules, decide_all
 from .render import Directive, PublishedCase, Renderer, disclosure_texts
 from .scrub import scrub_tree
@@ -29,7 +30,6 @@ from .verify import Forbidden, guard_site
 from .violations import Severity, Violation, Where, display_path
 
 IMAGE_FOLDER = "assets/compliant-gallery/img"
-SUPPORTED_JURISDICTIONS = ("US",)
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Settings:
     cache_dir: Path = Path(".cache/plugin/compliant-gallery")
     compliance_dir: Path = Path(".compliance")
     workers: int = 0
+    practitioner_registration: str | None = None
 
     def shown(self, path: Path) -> str:
         return display_path(path, self.project_root)
@@ -109,13 +110,13 @@ class GalleryBuild:
         for code_path, label in ((settings.manifest, "manifest"), (settings.consents, "consent register")):
             self._check_inside_project(code_path, label)
         for jurisdiction in settings.jurisdictions:
-            if jurisdiction not in SUPPORTED_JURISDICTIONS:
+            if jurisdiction not in PACKS:
                 self.violations.append(
                     Violation(
                         "CG110",
                         Where("mkdocs.yml", 0, "jurisdictions"),
-                        f"rule pack '{jurisdiction}' is not available in this version",
-                        f"use one of: {', '.join(SUPPORTED_JURISDICTIONS)}",
+                        f"no rule pack '{jurisdiction}'",
+                        f"use one of: {', '.join(PACKS)}",
                     )
                 )
         self.manifest = load_manifest(settings.manifest, settings.shown(settings.manifest), settings.project_root, settings.photos)
@@ -124,7 +125,14 @@ class GalleryBuild:
         self.violations.extend(self.register.violations)
         if not self.manifest.loaded or not self.register.loaded:
             return  # fail closed: without both files no case can be judged
-        rules = Rules(settings.channel, settings.build_date, settings.expiry_warning_days, settings.fail_on_withdrawn)
+        rules = Rules(
+            settings.channel,
+            settings.build_date,
+            settings.expiry_warning_days,
+            settings.fail_on_withdrawn,
+            settings.jurisdictions,
+            settings.practitioner_registration,
+        )
         for decision in decide_all(self.manifest, self.register, rules):
             self.decisions[decision.case.id] = decision
             self.violations.extend(decision.violations)
@@ -190,8 +198,30 @@ class GalleryBuild:
             treatment = self.manifest.treatments.get(case.treatment or "")
             if treatment is None:
                 continue  # already reported as CG110
+            if "UK" in settings.jurisdictions and self._missing_capture_dates(case, pairs):
+                continue
             material = decision.consent.material_connection if decision.consent else None
-            self.published[case.id] = PublishedCase(case, treatment, pairs, disclosure_texts(treatment, material))
+            pack_context = PackContext(settings.channel, settings.practitioner_registration)
+            extra = pack_disclosures(case, treatment, settings.jurisdictions, pack_context)
+            self.published[case.id] = PublishedCase(case, treatment, pairs, disclosure_texts(treatment, material, extra))
+
+    def _missing_capture_dates(self, case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> bool:
+        """CG514: UK advertising asks for proof that images are genuine; the capture date is part of it."""
+        missing = False
+        for pair, result in pairs:
+            for ref, image in zip(pair.images, (result.before, result.after), strict=True):
+                if image is not None and image.captured is None:
+                    missing = True
+                    self.violations.append(
+                        Violation(
+                            "CG514",
+                            Where(case.file, ref.line, f"case {case.id}.photos"),
+                            f"'{ref.src}' has no capture date, so it cannot be shown to be a genuine original (UK CAP Code 12.1)",
+                            "use the camera's original file, which records when it was taken",
+                            case.id,
+                        )
+                    )
+        return missing
 
     # -- results --------------------------------------------------------------------------------------
 

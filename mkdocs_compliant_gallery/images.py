@@ -36,7 +36,7 @@ try:  # HEIC/HEIF from phones; optional at import so the engine still loads with
 except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
     HEIF_VERSION = None
 
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 PILLOW_VERSION = PIL.__version__
 # Encoder versions change output bytes: part of every cache key.
 LIBRARY_VERSIONS = {name: features.version(name) for name in ("jpg", "webp", "avif", "littlecms2")}
@@ -77,6 +77,7 @@ class ProcessedImage:
     width: int
     height: int
     renditions: tuple[Rendition, ...]
+    captured: str | None = None  # the original's EXIF capture time, ISO 8601, when it has one
 
     def of_format(self, fmt: str) -> list[Rendition]:
         return sorted((r for r in self.renditions if r.fmt == fmt), key=lambda r: r.width)
@@ -245,9 +246,7 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
     final = Path(job.cache_dir) / key
     staged = Path(tempfile.mkdtemp(prefix=f".staging-{key}-", dir=job.cache_dir))
     try:
-        outputs = [
-            _encode_all(image, sizes, job.settings, staged, final, item.sha256) for item, image in zip(decoded, prepared, strict=True)
-        ]
+        outputs = [_encode_all(image, sizes, job.settings, staged, final, item) for item, image in zip(decoded, prepared, strict=True)]
         result = PairResult(job.case_id, job.view, outputs[0], outputs[1], tuple(violations), key)
         _commit(staged, final, result)
     except OutputRejectedError as error:
@@ -384,7 +383,7 @@ def _redact_and_crop(decoded: _Decoded, ref: ImageRef, where: Where, case_id: st
 
 
 def _encode_all(
-    image: Image.Image, sizes: list[tuple[int, int]], settings: ImageSettings, staged: Path, final: Path, source_sha: str
+    image: Image.Image, sizes: list[tuple[int, int]], settings: ImageSettings, staged: Path, final: Path, source: _Decoded
 ) -> ProcessedImage:
     renditions = []
     for width, height in sizes:
@@ -401,7 +400,8 @@ def _encode_all(
             (staged / name).write_bytes(data)
             renditions.append(Rendition(fmt, width, height, name, str(final / name)))
     largest = sizes[-1]
-    return ProcessedImage(source_sha, largest[0], largest[1], tuple(renditions))
+    captured = source.captured.isoformat() if source.captured else None
+    return ProcessedImage(source.sha256, largest[0], largest[1], tuple(renditions), captured)
 
 
 def _encode(image: Image.Image, fmt: str, settings: ImageSettings) -> bytes:
@@ -478,7 +478,7 @@ def _load_cached(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Vi
                     return None
                 if verify_output(data, rendition.fmt, (rendition.width, rendition.height)):
                     return None
-            images.append(ProcessedImage(entry["source_sha256"], entry["width"], entry["height"], renditions))
+            images.append(ProcessedImage(entry["source_sha256"], entry["width"], entry["height"], renditions, entry.get("captured")))
         violations = tuple(Violation(v["code"], Where(**v["where"]), v["message"], v["fix"], v["case"]) for v in meta["violations"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -504,6 +504,7 @@ def _commit(staged: Path, final: Path, result: PairResult) -> None:
 def _image_meta(image: ProcessedImage) -> dict[str, object]:
     return {
         "source_sha256": image.source_sha256,
+        "captured": image.captured,
         "width": image.width,
         "height": image.height,
         "renditions": [{"fmt": r.fmt, "width": r.width, "height": r.height, "name": r.name} for r in image.renditions],

@@ -48,6 +48,7 @@ CASE_KEYS = {
     "testimonial",
     "photos",
     "layout",
+    "model",
 }
 SHOWS_KEYS = ("face", "name", "distinctive_marks")
 PHOTO_KEYS = {"view", "before", "after", "crop", "redact", "edits"}
@@ -64,6 +65,7 @@ class Treatment:
     title: str
     typical_results: str | None
     line: int
+    risks: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class Case:
     shows: dict[str, bool] = field(default_factory=dict)
     caption: str | None = None
     testimonial: str | None = None
+    model: bool = False  # the person shown is a model, not a patient of the clinic
     photos: tuple[PhotoPair, ...] = ()
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -199,6 +202,7 @@ def _load_treatment(manifest: Manifest, treatments: Fields, key: str) -> None:
         title=entry.text("title") or key,
         typical_results=entry.text("typical_results"),
         line=treatments.line(key),
+        risks=entry.text("risks"),
     )
 
 
@@ -269,6 +273,7 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
         shows=shows,
         caption=fields.text("caption"),
         testimonial=fields.text("testimonial"),
+        model=bool(fields.boolean("model", default=False)),
         photos=tuple(photos),
         lines=dict(data.key_lines),
     )

@@ -104,6 +104,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             cache_dir=root / options.cache_dir,
             compliance_dir=root / options.compliance_dir,
             workers=options.workers,
+            practitioner_registration=options.practitioner_registration,
         )
 
     # Validation runs here, after MkDocs cleaned site_dir, so a failure cannot leave the old site behind.

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .consent import STATEMENT_KEYS, Consent, Register
+from .jurisdictions import PackContext, pack_violations
 from .manifest import Case, Manifest, Treatment
 from .violations import Severity, Violation, Where
 
@@ -26,6 +27,8 @@ class Rules:
     build_date: dt.date
     expiry_warning_days: int = 30
     fail_on_withdrawn: bool = False
+    jurisdictions: tuple[str, ...] = ("US",)
+    practitioner_registration: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ def decide(case: Case, register: Register, treatment: Treatment | None, rules: R
     found = list(consent_violations(case, consent, register, rules))
     if not any(v.severity is Severity.REMOVED for v in found):
         found.extend(disclosure_violations(case, consent, treatment))
+        if consent is not None and treatment is not None:
+            context = PackContext(rules.channel, rules.practitioner_registration)
+            found.extend(pack_violations(case, consent, treatment, rules.jurisdictions, context))
     return Decision(case, consent, tuple(found))
 
 

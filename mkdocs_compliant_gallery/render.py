@@ -83,11 +83,12 @@ class PublishedCase:
     disclosures: tuple[str, ...]
 
 
-def disclosure_texts(treatment: Treatment, material_connection: str | None) -> tuple[str, ...]:
-    """The sentences that must appear inside the case card, in order."""
+def disclosure_texts(treatment: Treatment, material_connection: str | None, extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The sentences that must appear inside the case card, in order: typical results first."""
     texts = [treatment.typical_results or ""]
     if material_connection:
         texts.append(material_connection)
+    texts.extend(extra)
     return tuple(t for t in texts if t)
 
 

@@ -1,0 +1,245 @@
+"""Jurisdiction rule packs (CG5xx): what a state, province or country adds to the federal US rules.
+
+Each pack is a function from one case (with its consent and treatment) to violations, plus the texts it
+adds to the case card's disclosure. Sources are named in every message so a compliance officer can check
+them; see ../shared/domain.md of the project for the background. `US` (HIPAA authorization validity and FTC
+typical results) is the base rule set in `policy`, so its pack adds nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .consent import Consent
+from .manifest import Case, Treatment
+from .violations import Violation, Where
+
+# AHPRA's guidelines for advertising cosmetic procedures ask for this warning, prominently.
+AU_WARNING = (
+    "Any surgical or invasive procedure carries risks. Before proceeding, you should seek a second opinion "
+    "from an appropriately qualified health practitioner."
+)
+CA_RESULTS_STATEMENT = "Results may not occur for all patients."
+MODEL_LABEL = "The person shown is a model, not a patient of this clinic."
+RETOUCHING = {"retouch", "composite", "background"}
+
+
+@dataclass(frozen=True)
+class PackContext:
+    """Build-wide facts the packs need."""
+
+    channel: str
+    practitioner_registration: str | None = None
+
+
+Pack = Callable[[Case, Consent, Treatment, PackContext], list[Violation]]
+
+
+def _case(case: Case, code: str, key: str, message: str, fix: str) -> Violation:
+    return Violation(code, case.where(key), message, fix, case.id)
+
+
+def _consent(case: Case, consent: Consent, code: str, key: str, message: str, fix: str) -> Violation:
+    return Violation(code, consent.where(key), message, fix, case.id)
+
+
+def _declared_edits(case: Case) -> list[str]:
+    return sorted({edit.kind for pair in case.photos for edit in pair.edits})
+
+
+def _california(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+    found = []
+    edits = _declared_edits(case)
+    if edits:
+        found.append(
+            _case(
+                case,
+                "CG501",
+                "photos",
+                f"declared edits ({', '.join(edits)}) alter the photos; California treats any alteration as misleading (B&P Code 651(b)(3))",
+                "publish the unedited originals (crop, resize and redaction are allowed)",
+            )
+        )
+    if not case.procedures:
+        found.append(
+            _case(
+                case,
+                "CG502",
+                "procedures",
+                "California requires the procedures performed to be listed (B&P Code 651)",
+                "add 'procedures: [...]' with everything performed",
+            )
+        )
+    return found
+
+
+def _testimonial_ban(code: str, source: str) -> Pack:
+    def check(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+        if case.testimonial is None:
+            return []
+        return [_case(case, code, "testimonial", f"testimonials are not allowed ({source})", "remove the testimonial from the case")]
+
+    return check
+
+
+def _texas(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+    if case.testimonial is not None and not consent.material_connection_recorded:
+        return [
+            _consent(
+                case,
+                consent,
+                "CG504",
+                "material_connection",
+                "a testimonial needs its compensation disclosed (Texas Medical Board, 22 TAC 164.3)",
+                "record 'material_connection: none' or the disclosure text in the consent",
+            )
+        ]
+    return []
+
+
+def _ontario(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+    found = _testimonial_ban("CG507", "CPSO Advertising policy")(case, consent, treatment, context)
+    procedure = consent.procedure_on or case.treated_on
+    if procedure is None:
+        found.append(
+            _consent(
+                case,
+                consent,
+                "CG505",
+                "procedure_on",
+                "the procedure date is not recorded, so the consent cannot be shown to follow it (CPSO)",
+                "add 'procedure_on: YYYY-MM-DD' to the consent (or 'treated_on' to the case)",
+            )
+        )
+    elif consent.signed_on is not None and consent.signed_on <= procedure:
+        found.append(
+            _consent(
+                case,
+                consent,
+                "CG505",
+                "signed_on",
+                f"consent signed on {consent.signed_on}, not after the procedure on {procedure} (CPSO)",
+                "obtain the photo consent after the procedure",
+            )
+        )
+    if context.channel == "paid_ads":
+        found.append(
+            _consent(
+                case,
+                consent,
+                "CG506",
+                "channels",
+                "Ontario does not allow patient photos in paid promotion (CPSO)",
+                "publish on the website only",
+            )
+        )
+    return found
+
+
+def _australia(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+    source = "AHPRA guidelines for advertising cosmetic procedures"
+    found = _testimonial_ban("CG511", source)(case, consent, treatment, context)
+    age = consent.subject_age_at_capture
+    if age is None or age < 18:
+        what = "is not recorded" if age is None else f"is {age}"
+        found.append(
+            _consent(
+                case,
+                consent,
+                "CG508",
+                "subject_age_at_capture",
+                f"the patient's age at capture {what}; photos of people under 18 may not be used ({source})",
+                "record 'subject_age_at_capture:' from the clinical record; never publish a minor",
+            )
+        )
+    if not context.practitioner_registration:
+        found.append(
+            _case(
+                case,
+                "CG509",
+                "",
+                f"the practitioner's registration number must be on the page ({source})",
+                "set 'practitioner_registration:' in the plugin options of mkdocs.yml",
+            )
+        )
+    if not treatment.risks:
+        found.append(
+            Violation(
+                "CG510",
+                Where(case.file, treatment.line, f"treatments.{treatment.key}"),
+                f"treatment '{treatment.key}' has no 'risks' text to show beside its results ({source})",
+                "add 'risks:' to the treatment in the manifest",
+                case.id,
+            )
+        )
+    retouched = sorted(RETOUCHING.intersection(_declared_edits(case)))
+    if retouched:
+        found.append(
+            _case(
+                case,
+                "CG512",
+                "photos",
+                f"retouched photos ({', '.join(retouched)}) may not be used ({source})",
+                "publish unretouched originals",
+            )
+        )
+    return found
+
+
+def _europe(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+    if consent.explicit_consent:
+        return []
+    return [
+        _consent(
+            case,
+            consent,
+            "CG513",
+            "explicit_consent",
+            "explicit consent for this purpose and channel is not recorded (GDPR Art. 9(2)(a))",
+            "record 'explicit_consent: true' once the patient has given it for marketing on this channel",
+        )
+    ]
+
+
+PACKS: dict[str, list[Pack]] = {
+    "US": [],
+    "US-CA": [_california],
+    "US-NY": [_testimonial_ban("CG503", "New York, 8 NYCRR 29.1")],
+    "US-TX": [_texas],
+    "CA-ON": [_ontario],
+    "AU": [_australia],
+    "EU": [_europe],
+    "UK": [_europe],  # plus CG514 on the photos' capture dates, checked once the originals are read
+}
+
+
+def pack_violations(
+    case: Case, consent: Consent, treatment: Treatment, jurisdictions: Iterable[str], context: PackContext
+) -> list[Violation]:
+    """Every CG5xx violation of one case under the selected packs."""
+    found: list[Violation] = []
+    seen: set[Pack] = set()
+    for name in jurisdictions:
+        for pack in PACKS.get(name, []):
+            if pack not in seen:
+                seen.add(pack)
+                found.extend(pack(case, consent, treatment, context))
+    return found
+
+
+def pack_disclosures(case: Case, treatment: Treatment, jurisdictions: Iterable[str], context: PackContext) -> list[str]:
+    """Texts the selected packs add to the case card's disclosure block."""
+    selected = set(jurisdictions)
+    texts = []
+    if "US-CA" in selected:
+        texts.append(CA_RESULTS_STATEMENT)
+    if case.model and selected & {"US-CA", "US-TX"}:
+        texts.append(MODEL_LABEL)
+    if "AU" in selected:
+        if treatment.risks:
+            texts.append(f"Risks: {treatment.risks}")
+        texts.append(AU_WARNING)
+        if context.practitioner_registration:
+            texts.append(f"Practitioner registration: {context.practitioner_registration}")
+    return texts
