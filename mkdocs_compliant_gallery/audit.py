@@ -25,6 +25,7 @@ class PublishedRecord:
     outputs: list[str]
     pages: list[str]
     images: list[str]
+    allowed_claims: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -83,6 +84,25 @@ def write_takedown(compliance_dir: Path, now: dt.datetime, receipt: Mapping[str,
     temporary.write_text(json.dumps(receipt, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(temporary, path)
     return path
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of everything that decides what a build publishes."""
+    from importlib import metadata
+
+    from PIL import features
+
+    versions = {}
+    for name in ("mkdocs-compliant-gallery", "mkdocs", "mkdocs-material", "properdocs", "pillow", "pillow-heif", "jinja2", "pyyaml"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    for codec in ("jpg", "webp", "avif", "littlecms2"):
+        version = features.version(codec)
+        if version:
+            versions[f"lib{codec}"] = str(version)
+    return versions
 
 
 def git_state(folder: Path) -> dict[str, Any] | None:

@@ -83,6 +83,7 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     timezone = TimeZone()
     build_date = BuildDate()
     practitioner_registration = opt.Optional(opt.Type(str))  # shown on every card under the AU pack
+    claims_forbidden = opt.ListOfItems(opt.Type(str), default=[])  # words added to the guarantee-language list
 
     # Images
     widths = Widths(default=[480, 960, 1600])

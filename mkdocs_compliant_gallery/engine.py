@@ -20,10 +20,10 @@ from typing import Any
 
 from . import __version__, audit
 from .consent import Register, load_register
-from .images import PILLOW_VERSION, ImageSettings, PairJob, PairResult, SourceDigests, cached_result, process_fresh, purge_cache
+from .images import ImageSettings, PairJob, PairResult, SourceDigests, cached_result, process_fresh, purge_cache
 from .jurisdictions import PACKS, PackContext, pack_disclosures
 from .manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
-from .policy import Decision, Rules, decide_all
+from .policy import GUARANTEE_WORDS, Decision, Rules, decide_all
 from .render import Directive, PublishedCase, Renderer, disclosure_texts
 from .scrub import scrub_tree
 from .verify import Forbidden, guard_site
@@ -50,6 +50,7 @@ class Settings:
     compliance_dir: Path = Path(".compliance")
     workers: int = 0
     practitioner_registration: str | None = None
+    claims_forbidden: tuple[str, ...] = ()
 
     def shown(self, path: Path) -> str:
         return display_path(path, self.project_root)
@@ -99,6 +100,7 @@ class GalleryBuild:
         self.uses: dict[str, CaseUse] = {}
         self.cache_hits = 0
         self.scrubbed: list[Path] = []
+        self.log_problems: list[str] = []
         self.processed = 0
         self.started = time.monotonic()
 
@@ -132,6 +134,7 @@ class GalleryBuild:
             settings.fail_on_withdrawn,
             settings.jurisdictions,
             settings.practitioner_registration,
+            GUARANTEE_WORDS + settings.claims_forbidden,
         )
         for decision in decide_all(self.manifest, self.register, rules):
             self.decisions[decision.case.id] = decision
@@ -328,13 +331,13 @@ class GalleryBuild:
         assert self.manifest is not None and self.register is not None
         settings = self.settings
         compliance = settings.compliance_dir
-        previous, _problems = audit.read_log(compliance)
+        previous, self.log_problems = audit.read_log(compliance)
         last = previous[-1] if previous else None
         record = audit.BuildRecord(
             time=now.isoformat(),
             build_date=settings.build_date.isoformat(),
             tool_version=__version__,
-            libraries={"pillow": PILLOW_VERSION},
+            libraries=audit.library_versions(),
             config_sha256=hashlib.sha256(config_text).hexdigest(),
             channel=settings.channel,
             git=audit.git_state(settings.project_root),
@@ -352,7 +355,14 @@ class GalleryBuild:
             consent_id = item.case.consent_id or ""
             record.published.append(
                 audit.PublishedRecord(
-                    case_id, consent_id, item.case.treatment or "", originals, outputs, sorted(self.uses[case_id].pages), images
+                    case_id,
+                    consent_id,
+                    item.case.treatment or "",
+                    originals,
+                    outputs,
+                    sorted(self.uses[case_id].pages),
+                    images,
+                    [{"phrase": phrase, "reason": reason} for phrase, reason in item.case.allowed_claims],
                 )
             )
         removed = self.removed()

@@ -49,6 +49,7 @@ CASE_KEYS = {
     "photos",
     "layout",
     "model",
+    "allow_claims",
 }
 SHOWS_KEYS = ("face", "name", "distinctive_marks")
 PHOTO_KEYS = {"view", "before", "after", "crop", "redact", "edits"}
@@ -121,6 +122,7 @@ class Case:
     caption: str | None = None
     testimonial: str | None = None
     model: bool = False  # the person shown is a model, not a patient of the clinic
+    allowed_claims: tuple[tuple[str, str], ...] = ()  # (phrase, reason) exempt from the claims lint
     photos: tuple[PhotoPair, ...] = ()
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -274,6 +276,7 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
         caption=fields.text("caption"),
         testimonial=fields.text("testimonial"),
         model=bool(fields.boolean("model", default=False)),
+        allowed_claims=_allowed_claims(fields),
         photos=tuple(photos),
         lines=dict(data.key_lines),
     )
@@ -430,6 +433,30 @@ def _edits(fields: Fields) -> tuple[Edit, ...]:
             )
             continue
         result.append(Edit(str(kind), note))
+    return tuple(result)
+
+
+def _allowed_claims(fields: Fields) -> tuple[tuple[str, str], ...]:
+    """`allow_claims: [{phrase, reason}]`: a phrase that reads like a promise but is not one here."""
+    result = []
+    for item, line in fields.items("allow_claims") or []:
+        if not isinstance(item, LocatedMap):
+            fields.sink.append(
+                Violation(
+                    "CG103",
+                    Where(fields.file, line, f"{fields.path}.allow_claims"),
+                    "each entry needs a phrase and a reason",
+                    "write '- {phrase: ..., reason: ...}'",
+                    fields.case,
+                )
+            )
+            continue
+        entry = Fields(item, fields.file, f"{fields.path}.allow_claims", fields.sink, fields.case)
+        entry.reject_unknown({"phrase", "reason"})
+        phrase = entry.text("phrase", required=True)
+        reason = entry.text("reason", required=True, fix="say why this phrase is not a promise of results (it is recorded)")
+        if phrase and reason:
+            result.append((phrase, reason))
     return tuple(result)
 
 

@@ -105,6 +105,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             compliance_dir=root / options.compliance_dir,
             workers=options.workers,
             practitioner_registration=options.practitioner_registration,
+            claims_forbidden=tuple(options.claims_forbidden),
         )
 
     # Validation runs here, after MkDocs cleaned site_dir, so a failure cannot leave the old site behind.
@@ -206,6 +207,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         if self.command in ("build", "gh-deploy"):
             config_text = Path(config.config_file_path).read_bytes() if config.config_file_path else b""
             log_path, receipts = gallery.record(config_text, dt.datetime.now(dt.timezone.utc))
+            for problem in gallery.log_problems:
+                log.warning(f"publication log: {problem}")
             for receipt in receipts:
                 log.warning(f"takedown receipt written: {display_path(receipt, gallery.settings.project_root)}")
             log.debug(f"publication record appended to {log_path}")

@@ -13,8 +13,32 @@ from .violations import Severity, Violation, Where
 
 MARKETING_PURPOSES = {"marketing", "advertising", "HMARKT"}
 # Phrases that promise an outcome (Florida 64B8-11.001, ADA Code 5.F, AHPRA); checked in public text.
-GUARANTEE_WORDS = ("guarantee", "guaranteed", "permanent", "risk-free", "risk free", "painless", "100%", "perfect", "miracle")
-_GUARANTEE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in GUARANTEE_WORDS) + r")(?![\w-])", re.IGNORECASE)
+GUARANTEE_WORDS = (
+    "guarantee",
+    "guaranteed",
+    "permanent",
+    "permanently",
+    "risk-free",
+    "risk free",
+    "painless",
+    "pain-free",
+    "100%",
+    "perfect",
+    "flawless",
+    "miracle",
+    "no side effects",
+    "no downtime",
+    "instant results",
+    "best results",
+)
+
+
+def claims_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One case-insensitive whole-word pattern for the claim words."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"(?<![\w-])(" + alternatives + r")(?![\w-])", re.IGNORECASE)
+
+
 # "Results may vary" on its own tells a reader nothing about the generally expected result (FTC 255.2(b)).
 _VAGUE_RESULTS = re.compile(r"^\W*(individual\s+)?results\s+(may|will|can)\s+vary\W*$", re.IGNORECASE)
 
@@ -29,6 +53,7 @@ class Rules:
     fail_on_withdrawn: bool = False
     jurisdictions: tuple[str, ...] = ("US",)
     practitioner_registration: str | None = None
+    claim_words: tuple[str, ...] = GUARANTEE_WORDS
 
 
 @dataclass(frozen=True)
@@ -62,7 +87,7 @@ def decide(case: Case, register: Register, treatment: Treatment | None, rules: R
     consent = register.consents.get(case.consent_id or "")
     found = list(consent_violations(case, consent, register, rules))
     if not any(v.severity is Severity.REMOVED for v in found):
-        found.extend(disclosure_violations(case, consent, treatment))
+        found.extend(disclosure_violations(case, consent, treatment, rules.claim_words))
         if consent is not None and treatment is not None:
             context = PackContext(rules.channel, rules.practitioner_registration)
             found.extend(pack_violations(case, consent, treatment, rules.jurisdictions, context))
@@ -346,7 +371,9 @@ def _identifiability(case: Case, consent: Consent) -> list[Violation]:
     return found
 
 
-def disclosure_violations(case: Case, consent: Consent | None, treatment: Treatment | None) -> list[Violation]:
+def disclosure_violations(
+    case: Case, consent: Consent | None, treatment: Treatment | None, claim_words: tuple[str, ...] = GUARANTEE_WORDS
+) -> list[Violation]:
     """CG401-CG405: typical-results text, material connections and guarantee language."""
     found = []
     if treatment is not None:
@@ -381,11 +408,23 @@ def disclosure_violations(case: Case, consent: Consent | None, treatment: Treatm
                 "write the sentence to show, e.g. 'This patient received a 20% discount on treatment.'",
             )
         )
+    found.extend(claim_violations(case, claim_words))
+    return found
+
+
+def claim_violations(case: Case, claim_words: tuple[str, ...]) -> list[Violation]:
+    """CG405: guarantee language in public text, except phrases the case allows with a recorded reason."""
+    pattern = claims_pattern(claim_words)
+    allowed = [re.compile(re.escape(phrase), re.IGNORECASE) for phrase, _reason in case.allowed_claims]
     public_texts = {"caption": case.caption, "testimonial": case.testimonial}
     for ref in case.image_refs():
         public_texts[f"alt ({ref.src})"] = ref.alt
+    found = []
     for key, text in public_texts.items():
-        match = _GUARANTEE.search(text or "")
+        remaining = text or ""
+        for phrase in allowed:
+            remaining = phrase.sub(" ", remaining)
+        match = pattern.search(remaining)
         if match:
             field_key = key.split(" ")[0]
             found.append(
@@ -394,7 +433,8 @@ def disclosure_violations(case: Case, consent: Consent | None, treatment: Treatm
                     "CG405",
                     field_key if field_key in case.lines else "photos",
                     f"{key} promises an outcome: '{match.group(0)}'",
-                    "describe the result without guarantee words (guaranteed, permanent, painless, risk-free, 100%, perfect)",
+                    "describe the result without guarantee words, or allow this exact phrase for this case under "
+                    "'allow_claims: [{phrase: ..., reason: ...}]' with the reason it is not a promise",
                 )
             )
     return found
