@@ -32,7 +32,9 @@ def test_an_allowed_phrase_needs_a_reason_and_is_recorded(project: Project) -> N
     result = project.build()
     assert result.ok, result.log
     assert "lips-001" in cards_of(result.site / "gallery" / "index.html")
-    record = next(p for p in _log(project)[-1]["published"] if p["case"] == "lips-001")  # type: ignore[union-attr, attr-defined]
+    published = _log(project)[-1]["published"]
+    assert isinstance(published, list)
+    record = next(p for p in published if p["case"] == "lips-001")
     assert record["allowed_claims"] == [{"phrase": "Permanent makeup", "reason": "the name of the treatment, not a promise"}]
 
 
