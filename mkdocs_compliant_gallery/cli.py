@@ -1,67 +1,505 @@
-"""`compliant-gallery check`: the same engine as the plugin, without building a site."""
+"""The `compliant-gallery` command: `check`, `report` and `withdraw`, on the same engine as the plugin.
+
+Every command reads the `compliant-gallery` options of `./mkdocs.yml` (or `-f/--config-file`, as `mkdocs`
+does); MkDocs is used only to load and validate that file. Exit codes: 0 done and clean, 1 violations (or a
+report that could not be written safely), 2 usage or configuration errors.
+"""
 
 from __future__ import annotations
 
 import argparse
+import copy
+import datetime as dt
+import difflib
+import io
+import itertools
 import json
+import logging
+import os
+import re
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
 from mkdocs.config import load_config
-from mkdocs.exceptions import ConfigurationError
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import MkDocsException
 
+from . import audit
+from .consent import load_register
+from .engine import GalleryBuild, Settings
+from .manifest import load_manifest
 from .plugin import CompliantGalleryPlugin
+from .render import DIRECTIVE, parse_directive
+from .report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
+from .violations import Violation, Where, display_path
+
+YAML_SUFFIXES = (".yml", ".yaml")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 
-def _build(config_file: str):  # type: ignore[no-untyped-def]
-    from .engine import GalleryBuild
+class UsageError(Exception):
+    """A problem with the command line or the configuration: exit code 2, nothing was changed."""
 
-    config = load_config(config_file=config_file)
+
+@dataclass
+class Project:
+    """A loaded mkdocs.yml with its compliant-gallery options turned into engine settings."""
+
+    config_file: Path
+    config: MkDocsConfig
+    plugin: CompliantGalleryPlugin
+    settings: Settings
+
+    def shown(self, path: Path) -> str:
+        return display_path(path, self.settings.project_root)
+
+
+def load_project(config_file: str) -> Project:
+    """Load mkdocs.yml and the plugin's options; every problem is a `UsageError`."""
+    path = Path(config_file)
+    if not path.is_file():
+        raise UsageError(f"{config_file}: no such file (run in the folder of mkdocs.yml, or pass -f path/to/mkdocs.yml)")
+    try:
+        config = load_config(config_file=str(path))
+    except MkDocsException as error:
+        raise UsageError(f"{config_file}: {error}") from None
     plugin = config.plugins.get("compliant-gallery")
     if not isinstance(plugin, CompliantGalleryPlugin):
-        raise SystemExit(f"{config_file}: the compliant-gallery plugin is not listed under 'plugins:'")
-    gallery = GalleryBuild(plugin.settings(config))
+        raise UsageError(f"{config_file}: the compliant-gallery plugin is not listed under 'plugins:'")
+    return Project(path, config, plugin, plugin.settings(config))
+
+
+# -- check and report: the engine, plus the directives of the site's pages -----------------------------------
+
+
+def prepare(project: Project) -> tuple[GalleryBuild, bool]:
+    """Load, decide and process like a build, then render every directive of the pages (nothing is written to the site).
+
+    Returns the build and whether the pages could be scanned. Directive problems (CG108) join the build's
+    violations, so `errors()` holds everything a `mkdocs build` would stop on before writing pages.
+    """
+    gallery = GalleryBuild(project.settings)
     gallery.prepare()
-    return gallery
+    manifest, register = gallery.manifest, gallery.register
+    if manifest is None or register is None or not manifest.loaded or not register.loaded:
+        return gallery, False
+    docs = Path(project.config.docs_dir)
+    if not docs.is_dir():
+        return gallery, False
+    photos = project.settings.photos.resolve()
+    for page in sorted(docs.rglob("*.md")):
+        if page.resolve().is_relative_to(photos):
+            continue
+        shown = project.shown(page.resolve())
+        page_url = page.relative_to(docs).as_posix()
+        first = True
+        for line, match in directives_in(page.read_text(encoding="utf-8", errors="replace")):
+            where = Where(shown, line, "directive")
+            directive, problems = parse_directive(match.group(0), match.group("args"), where)
+            if directive is not None:
+                rendered = gallery.render(directive, where, page_url, lambda name: name, first_on_page=first)
+                problems = list(rendered.violations)
+                first = first and not rendered.shown
+            gallery.violations.extend(problems)
+    return gallery, True
+
+
+def directives_in(markdown: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(line, match) of every gallery directive of a Markdown page, outside fenced and inline code."""
+    fence: str | None = None
+    for number, line in enumerate(markdown.splitlines(), start=1):
+        opening = _FENCE.match(line)
+        if opening:
+            marker = opening.group(1)[0]
+            if fence is None:
+                fence = marker
+            elif marker == fence:
+                fence = None
+            continue
+        if fence is not None:
+            continue
+        for match in DIRECTIVE.finditer(line):
+            if line[: match.start()].count("`") % 2 == 0:
+                yield number, match
+
+
+def _check(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    gallery, _ = prepare(project)
+    settings = project.settings
+    errors = gallery.errors()
+    # Consents about to expire come first (before errors too): they are the ones that need a phone call this month.
+    warnings = sorted(gallery.warnings(), key=lambda v: (v.code != "CG211", v.sort_key))
+    removed = gallery.removed()
+    unused = unused_consents(gallery)
+    soon = expiring(gallery)
+    _, log_problems = audit.read_log(settings.compliance_dir)
+    if args.format == "json":
+        rows = [_violation_row(v) for v in [*errors, *warnings, *removed.values()]]
+        document = {
+            "ok": not errors,
+            "build_date": settings.build_date.isoformat(),
+            "channel": settings.channel,
+            "summary": {
+                "cases": len(gallery.manifest.cases) if gallery.manifest else 0,
+                "publishable": len(gallery.published),
+                "removed": len(removed),
+                "errors": len(errors),
+                "warnings": len(warnings),
+                "unused_consents": len(unused),
+            },
+            "violations": rows,
+            "expiring": [
+                {"case": e.case, "consent": e.consent, "expires_on": e.expires_on.isoformat(), "days_left": e.days_left} for e in soon
+            ],
+            "unused_consents": [{"consent": u.consent, "file": u.file, "line": u.line, "state": u.state} for u in unused],
+            "log_problems": log_problems,
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        if not project.plugin.config.enabled:
+            print(f"warning: {args.config_file}: the compliant-gallery plugin is disabled ('enabled: false'); checked anyway")
+        soon_first = [v for v in warnings if v.code == "CG211"]
+        for violation in [*soon_first, *errors, *(v for v in warnings if v.code != "CG211")]:
+            print(f"{violation.severity.value}: {violation.format()}")
+        for unused_consent in unused:
+            print(f"warning: {unused_consent.where} (consent {unused_consent.consent}): consent used by no case ({unused_consent.state})")
+            print(
+                f"    fix: add the case it was signed for to {settings.shown(settings.manifest)}, or keep it on file if that case was retired"
+            )
+        for problem in log_problems:
+            print(f"warning: {problem}")
+        for case_id, reason in removed.items():
+            print(f"removed: case {case_id}: {reason.message} ({reason.code})")
+        print(
+            f"{len(gallery.published)} cases publishable, {len(removed)} removed, {len(errors)} errors, "
+            f"{len(warnings)} warnings, {len(unused)} consents used by no case"
+        )
+    return 1 if errors else 0
+
+
+def _violation_row(v: Violation) -> dict[str, Any]:
+    return {
+        "code": v.code,
+        "severity": v.severity.value,
+        "file": v.where.file,
+        "line": v.where.line,
+        "field": v.where.field,
+        "case": v.case,
+        "message": v.message,
+        "fix": v.fix,
+    }
+
+
+def _report(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    settings = project.settings
+    output = Path(args.output).resolve() if args.output else settings.compliance_dir / "report.html"
+    for folder, label in ((project.config.docs_dir, "docs_dir"), (project.config.site_dir, "site_dir")):
+        if output.is_relative_to(Path(folder).resolve()):
+            raise UsageError(f"{output}: the report names consent ids and must not be written inside {label} ({folder}); choose another -o")
+    gallery, scanned = prepare(project)
+    report = collect(gallery, site_name=project.config.site_name, pages_scanned=scanned)
+    try:
+        html = render_html(report, patient_refs(gallery))
+    except PatientRefLeakError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(output, html)
+    print(text_summary(report))
+    print(f"report written to {output}")
+    return 0
+
+
+# -- withdraw -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Where a revocation was recorded."""
+
+    line: int
+    superseded_by: str | None
+
+
+def _withdraw(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    settings = project.settings
+    register, shown = settings.consents, project.shown(settings.consents)
+    suffix = register.suffix.lower()
+    if suffix == ".csv":
+        raise UsageError(
+            f"{shown} is a CSV export: compliant-gallery cannot edit it. Set revoked_on = {args.received} for consent "
+            f"{args.consent_id} in the system or spreadsheet the clinic exports it from, export it again, then rebuild."
+        )
+    if suffix in (".json", ".ndjson"):
+        raise UsageError(
+            f"{shown} is a FHIR export: compliant-gallery cannot edit it. Record the revocation of {args.consent_id} "
+            f"(received {args.received}) in the records system (Consent.status inactive, with the revocation date), export again, then rebuild."
+        )
+    if suffix not in YAML_SUFFIXES:
+        raise UsageError(f"{shown}: only YAML registers (.yml, .yaml) can be edited by 'withdraw'")
+    if not register.is_file():
+        raise UsageError(f"{shown}: no such file")
+    done = record_withdrawal(register, shown, args.consent_id, args.received)
+
+    # Read it back with the engine's own loader: the build must see exactly this revocation.
+    loaded = load_register(register, shown).consents.get(args.consent_id)
+    if loaded is None or loaded.revoked_on != args.received:
+        print(f"warning: {shown}: the build does not read revoked_on: {args.received} back for {args.consent_id}; check the file by hand")
+    manifest = load_manifest(settings.manifest, project.shown(settings.manifest), settings.project_root, settings.photos)
+    cases = [case.id for case in manifest.cases.values() if case.consent_id == args.consent_id]
+    others = sorted(set(loaded.permit) - {settings.channel}) if loaded else []
+    print(f"Recorded: consent {args.consent_id} withdrawn, received {args.received} ({shown}:{done.line}: revoked_on: {args.received}).")
+    if cases:
+        print(
+            f"The next build removes {'case' if len(cases) == 1 else 'cases'} {', '.join(cases)} from every page, the search index and the images."
+        )
+    else:
+        print("No case of the manifest uses this consent; nothing is published under it.")
+    if args.received > settings.build_date:
+        print(f"Note: that date is after the build date {settings.build_date}; builds before {args.received} still publish the case.")
+    if done.superseded_by:
+        print(f"Note: this consent was superseded by {done.superseded_by}; if the withdrawal covers that release too, withdraw it as well.")
+    print("Next:")
+    print(
+        f"  1. Rebuild: mkdocs build -f {args.config_file}  (the build writes the takedown receipt to "
+        f"{project.shown(settings.compliance_dir)}/takedowns/ and purges the cached images)"
+    )
+    print("  2. Deploy that build now: the deployed site keeps serving the case until then. Purge any CDN cache afterwards.")
+    if others:
+        print(f"  3. Take down copies on the other channels the consent covered, by hand: {', '.join(others)}.")
+    return 0
+
+
+def record_withdrawal(path: Path, shown: str, consent_id: str, received: dt.date) -> Withdrawal:
+    """Set `revoked_on: <received>` on one consent of a YAML register, changing that one line and nothing else.
+
+    ruamel.yaml's round trip makes the edit (keeping comments, order, quotes and flow style); only the lines
+    that carry `revoked_on` are taken from its output, so its incidental normalisations (`~` to `null`,
+    spacing) never reach the file. The result is re-read and must equal the old register plus the revocation.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"{shown}: cannot be read ({error})") from None
+    crlf = "\r\n" in raw
+    text = raw.replace("\r\n", "\n")
+    try:
+        _, sequence_indent, offset = load_yaml_guess_indent(text)
+        editor = YAML(typ="rt")
+        editor.preserve_quotes = True
+        editor.width = 100_000
+        editor.indent(mapping=_mapping_indent(text), sequence=sequence_indent or 2, offset=offset or 0)
+        editor.representer.add_representer(type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null"))
+        data = editor.load(text)
+    except YAMLError as error:
+        raise UsageError(f"{shown}: cannot be read as YAML ({str(error).splitlines()[0]}); run 'compliant-gallery check'") from None
+    consents = data.get("consents") if isinstance(data, CommentedMap) else None
+    if not isinstance(consents, CommentedSeq):
+        raise UsageError(f"{shown}: has no top-level 'consents:' list")
+    ids = [str(item.get("id")) for item in consents if isinstance(item, CommentedMap) and item.get("id") is not None]
+    found = [item for item in consents if isinstance(item, CommentedMap) and str(item.get("id")) == consent_id]
+    if not found:
+        close = difflib.get_close_matches(consent_id, ids, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise UsageError(f"{shown}: no consent with id '{consent_id}'{hint} Nothing was changed.")
+    if len(found) > 1:
+        raise UsageError(
+            f"{shown}: consent id '{consent_id}' appears {len(found)} times; fix the register first (run 'compliant-gallery check')"
+        )
+    item = found[0]
+    current = item.get("revoked_on")
+    if current not in (None, ""):
+        line = item.lc.key("revoked_on")[0] + 1
+        raise UsageError(
+            f"consent {consent_id} was already withdrawn on {current} ({shown}:{line}); nothing was changed. "
+            "If that date is wrong, correct it by hand."
+        )
+    keys = list(item.keys())
+    if "revoked_on" in item:
+        item["revoked_on"] = received
+        column = item.lc.key("revoked_on")[1]
+    else:
+        position = _insert_position(keys)
+        column = item.lc.key(keys[0])[1]
+        item.insert(position, "revoked_on", received)
+    buffer = io.StringIO()
+    editor.dump(data, buffer)
+    edited = _take_revocation_lines(text, buffer.getvalue(), received, column)
+    if edited is None or not _only_revocation_added(text, edited, consent_id, received):
+        raise UsageError(
+            f"{shown}: could not record the withdrawal without reformatting the file; nothing was changed. "
+            f"Add 'revoked_on: {received}' to consent {consent_id} (line {item.lc.line + 1}) by hand."
+        )
+    _write_atomically(path, edited.replace("\n", "\r\n") if crlf else edited)
+    line = next(number for number, text_line in enumerate(edited.splitlines(), start=1) if _is_revocation_line(text_line, received))
+    superseded = item.get("superseded_by")
+    return Withdrawal(line, str(superseded) if superseded else None)
+
+
+def _insert_position(keys: list[Any]) -> int:
+    """Just after the release's end date (or signed date, or id); never after the last key, where comments of the next entry sit."""
+    for anchor in ("expires_on", "event_occurred_on", "expiry_event", "signed_on", "id"):
+        if anchor in keys:
+            position = keys.index(anchor) + 1
+            break
+    else:
+        position = len(keys)
+    if position == len(keys) and len(keys) > 1:
+        position = len(keys) - 1
+    return position
+
+
+def _mapping_indent(text: str) -> int:
+    """The indentation step of nested block mappings (`channels:` then `  permit:`), 2 when there are none."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    for current, following in itertools.pairwise(lines):
+        stripped = current.strip()
+        if re.fullmatch(r"[\w.-]+:", stripped.removeprefix("- ")) and not following.lstrip().startswith("- "):
+            step = (len(following) - len(following.lstrip())) - (len(current) - len(current.lstrip()))
+            if stripped.startswith("- "):
+                step -= 2
+            if step > 0:
+                return step
+    return 2
+
+
+def _is_revocation_line(line: str, received: dt.date) -> bool:
+    return bool(re.search(rf"(^|[\s{{,-])revoked_on:\s*{received.isoformat()}\b", line))
+
+
+def _take_revocation_lines(old: str, dumped: str, received: dt.date, column: int) -> str | None:
+    """The old text with only the `revoked_on` line of the dumped text applied (None when it cannot be isolated)."""
+    old_lines, new_lines = old.splitlines(keepends=True), dumped.splitlines(keepends=True)
+    result: list[str] = []
+    applied = 0
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        block = old_lines[i1:i2]
+        if tag != "equal":
+            wanted = [(offset, line) for offset, line in enumerate(new_lines[j1:j2]) if _is_revocation_line(line, received)]
+            if len(wanted) > 1:
+                return None
+            if wanted:
+                offset, line = wanted[0]
+                line = line if line.endswith("\n") else line + "\n"
+                replaced = [index for index, old_line in enumerate(block) if re.search(r"(^|[\s{,-])revoked_on:", old_line)]
+                if not line.lstrip().startswith("revoked_on:"):
+                    # A flow mapping (`- {id: ..., revoked_on: ...}`) rewritten on its own line.
+                    if tag != "replace" or i2 - i1 != j2 - j1:
+                        return None
+                    block = [*block[:offset], line, *block[offset + 1 :]]
+                elif replaced:
+                    block = [*block[: replaced[0]], " " * column + line.lstrip(), *block[replaced[0] + 1 :]]
+                else:
+                    at = min(offset, len(block))
+                    block = [*block[:at], " " * column + line.lstrip(), *block[at:]]
+                applied += 1
+        if result and block and not result[-1].endswith("\n"):
+            result[-1] += "\n"
+        result.extend(block)
+    return "".join(result) if applied == 1 else None
+
+
+def _only_revocation_added(old: str, new: str, consent_id: str, received: dt.date) -> bool:
+    """The new register reads as the old one with `revoked_on` set on that one consent, and differs by one line."""
+    try:
+        before, after = yaml.safe_load(old), yaml.safe_load(new)
+    except yaml.YAMLError:
+        return False
+    expected = copy.deepcopy(before)
+    try:
+        target = next(item for item in expected["consents"] if isinstance(item, dict) and str(item.get("id")) == consent_id)
+    except (KeyError, TypeError, StopIteration):
+        return False
+    target["revoked_on"] = received
+    changed = [line for line in difflib.ndiff(old.splitlines(), new.splitlines()) if line.startswith(("+ ", "- "))]
+    return bool(after == expected) and len([line for line in changed if line.startswith("+ ")]) == 1 and len(changed) <= 2
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace `path` in one step (a crash leaves the old file or the new one, never half of either); keeps its mode."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date written YYYY-MM-DD") from None
+
+
+# -- the command line ---------------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of `compliant-gallery`."""
+    main_parser = argparse.ArgumentParser(
+        prog="compliant-gallery",
+        description="Check a clinic gallery against its consent register, report on it, and record withdrawals.",
+    )
+    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{check,report,withdraw}")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("-f", "--config-file", default="mkdocs.yml", metavar="FILE", help="path to mkdocs.yml (default: ./mkdocs.yml)")
+        return sub
+
+    check = command("check", "validate config, manifest, register, photos and page directives without building the site")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    report = command("report", "write a self-contained HTML report on every case and consent for the compliance officer")
+    report.add_argument(
+        "-o", "--output", metavar="OUT.html", help="where to write the report (default: report.html in the compliance folder)"
+    )
+    withdraw = command("withdraw", "record a consent withdrawal (revoked_on) in a YAML register, then tell what to do next")
+    withdraw.add_argument("consent_id", metavar="CONSENT_ID", help="the id of the consent in the register")
+    withdraw.add_argument(
+        "--received", type=_date, required=True, metavar="YYYY-MM-DD", help="the date the written withdrawal was received"
+    )
+    return main_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 clean, 1 violations, 2 usage or config error)."""
-    parser = argparse.ArgumentParser(prog="compliant-gallery", description="Check a clinic gallery against its consent register.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="validate manifest, register and photos without building the site")
-    check.add_argument("-f", "--config-file", default="mkdocs.yml", help="path to mkdocs.yml (default: ./mkdocs.yml)")
-    check.add_argument("--format", choices=("text", "json"), default="text")
-    args = parser.parse_args(argv)
-    if not Path(args.config_file).is_file():
-        print(f"{args.config_file}: no such file", file=sys.stderr)
-        return 2
+    args = parser().parse_args(argv)
+    _log_mkdocs_problems()
+    handlers = {"check": _check, "report": _report, "withdraw": _withdraw}
     try:
-        gallery = _build(args.config_file)
-    except ConfigurationError as error:
-        print(f"{args.config_file}: {error}", file=sys.stderr)
+        return handlers[args.command](args)
+    except UsageError as error:
+        print(f"compliant-gallery {args.command}: {error}", file=sys.stderr)
         return 2
-    errors, warnings, removed = gallery.errors(), gallery.warnings(), gallery.removed()
-    if args.format == "json":
-        rows = [
-            {
-                "code": v.code,
-                "severity": v.severity.value,
-                "file": v.where.file,
-                "line": v.where.line,
-                "field": v.where.field,
-                "case": v.case,
-                "message": v.message,
-                "fix": v.fix,
-            }
-            for v in [*errors, *warnings, *removed.values()]
-        ]
-        print(json.dumps({"ok": not errors, "violations": rows}, indent=2))
-    else:
-        for violation in [*errors, *warnings]:
-            print(f"{violation.severity.value}: {violation.format()}")
-        for case_id, reason in removed.items():
-            print(f"removed: case {case_id}: {reason.message} ({reason.code})")
-        print(f"{len(gallery.published)} cases publishable, {len(removed)} removed, {len(errors)} errors, {len(warnings)} warnings")
-    return 1 if errors else 0
+
+
+def _log_mkdocs_problems() -> None:
+    """MkDocs reports configuration problems through logging: show them on stderr, once."""
+    logger = logging.getLogger("mkdocs")
+    if not any(getattr(handler, "_compliant_gallery", False) for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        handler._compliant_gallery = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
