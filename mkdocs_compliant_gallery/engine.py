@@ -6,6 +6,7 @@ directives as it meets them in pages, lets `guard()` check the output, and `reco
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import multiprocessing
@@ -20,7 +21,7 @@ from typing import Any
 
 from . import __version__, audit
 from .consent import Register, load_register
-from .images import ImageSettings, PairJob, PairResult, SourceDigests, cached_result, process_fresh, purge_cache
+from .images import ImageSettings, PairJob, PairResult, SourceDigests, load_cached, pair_key, process_fresh, purge_cache
 from .jurisdictions import PACKS, PackContext, pack_disclosures
 from .manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
 from .policy import GUARANTEE_WORDS, Decision, Rules, decide_all
@@ -167,26 +168,39 @@ class GalleryBuild:
             for pair in case.photos
         ]
         results: dict[tuple[str, str], PairResult] = {}
-        fresh: list[tuple[PairJob, str]] = []
         digests = SourceDigests(settings.cache_dir)
+        # Pairs with the same key (the same photos and settings) are looked up and processed once.
+        by_key: dict[str, list[PairJob]] = {}
         for job in jobs:
-            key, cached = cached_result(job, digests)
-            if cached is not None:
-                results[(job.case_id, job.view)] = cached
-                self.cache_hits += 1
-            else:
-                fresh.append((job, key))
+            by_key.setdefault(pair_key(job, digests), []).append(job)
+        fresh: list[tuple[PairJob, str]] = []
+        for key, group in by_key.items():
+            cached = load_cached(group[0], key) if key else None
+            if cached is None:
+                fresh.append((group[0], key))
+                continue
+            self.cache_hits += len(group)
+            for job in group:
+                results[(job.case_id, job.view)] = dataclasses.replace(cached, case_id=job.case_id, view=job.view)
         workers = min(settings.workers or os.cpu_count() or 1, len(fresh))
+        computed: dict[str, PairResult] = {}
         if workers > 1:
             # forkserver: a forked copy of a live server process (mkdocs serve) can deadlock.
             context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = [(job, pool.submit(process_fresh, job, key)) for job, key in fresh]
-                for job, future in futures:
-                    results[(job.case_id, job.view)] = future.result()
+                futures = [(key, pool.submit(process_fresh, job, key)) for job, key in fresh]
+                for key, future in futures:
+                    computed[key] = future.result()
         else:
             for job, key in fresh:
-                results[(job.case_id, job.view)] = process_fresh(job, key)
+                computed[key] = process_fresh(job, key)
+        for job, key in fresh:
+            first = computed[key]
+            for other in by_key[key]:
+                if other is job or first.before is not None:
+                    results[(other.case_id, other.view)] = dataclasses.replace(first, case_id=other.case_id, view=other.view)
+                else:  # a failure names its case and line: check each case on its own
+                    results[(other.case_id, other.view)] = process_fresh(other, key)
         self.processed = len(fresh)
         digests.save()
         for result in results.values():

@@ -174,17 +174,27 @@ def process_pair(job: PairJob) -> PairResult:
     return cached or process_fresh(job, key)
 
 
-def cached_result(job: PairJob, digest: Callable[[Path], str] | None = None) -> tuple[str, PairResult | None]:
-    """The pair's cache key, and its verified cached result when there is one."""
+def pair_key(job: PairJob, digest: Callable[[Path], str] | None = None) -> str:
+    """The cache key of a pair: its originals' hashes and every setting that changes the output ("" if unreadable)."""
     digest = digest or sha256_file
     try:
-        key = job.cache_key(digest(job.before.path), digest(job.after.path))
+        return job.cache_key(digest(job.before.path), digest(job.after.path))
     except OSError:
-        return "", None
+        return ""
+
+
+def load_cached(job: PairJob, key: str) -> PairResult | None:
+    """The pair's verified cached result, or None."""
     cached = _load_cached(Path(job.cache_dir) / key)
     if cached is None:
-        return key, None
-    return key, PairResult(job.case_id, job.view, cached[0], cached[1], cached[2], key, cache_hit=True)
+        return None
+    return PairResult(job.case_id, job.view, cached[0], cached[1], cached[2], key, cache_hit=True)
+
+
+def cached_result(job: PairJob, digest: Callable[[Path], str] | None = None) -> tuple[str, PairResult | None]:
+    """The pair's cache key, and its verified cached result when there is one."""
+    key = pair_key(job, digest)
+    return key, (load_cached(job, key) if key else None)
 
 
 def process_fresh(job: PairJob, key: str) -> PairResult:

@@ -188,6 +188,7 @@ def load_manifest(path: Path, shown: str, project_root: Path, photos_root: Path)
             continue
         manifest.cases[case.id] = case
     manifest.loaded = True
+    _check_case_clashes(manifest)
     _check_unlisted_photos(manifest, project_root)
     return manifest
 
@@ -458,6 +459,25 @@ def _allowed_claims(fields: Fields) -> tuple[tuple[str, str], ...]:
         if phrase and reason:
             result.append((phrase, reason))
     return tuple(result)
+
+
+def _check_case_clashes(manifest: Manifest) -> None:
+    """CG104 for photo paths that differ only in letter case: one file on Windows, macOS and many servers."""
+    seen: dict[str, tuple[str, int]] = {}
+    for case in manifest.cases.values():
+        for ref in case.image_refs():
+            folded = ref.src.casefold()
+            first = seen.setdefault(folded, (ref.src, ref.line))
+            if first[0] != ref.src:
+                manifest.violations.append(
+                    Violation(
+                        "CG104",
+                        Where(manifest.file, ref.line, f"case {case.id}.photos"),
+                        f"'{ref.src}' and '{first[0]}' (line {first[1]}) differ only in letter case",
+                        "rename one of the files: on a case-insensitive disk or server they are the same file",
+                        case.id,
+                    )
+                )
 
 
 def _check_unlisted_photos(manifest: Manifest, project_root: Path) -> None:

@@ -13,6 +13,8 @@ from .yamlfile import LocatedList, LocatedMap, line_of
 
 # Public ids (case slugs, consent ids, treatment keys): ASCII only, so look-alike letters and
 # stray spaces cannot create two ids that read the same.
+# No caption, alt text or disclosure needs more; a longer value is a pasted document or an attack.
+MAX_TEXT = 2000
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -61,6 +63,9 @@ class Fields:
         text = str(value).strip()
         if not text:
             self._missing(key, True, fix)
+            return None
+        if len(text) > MAX_TEXT:
+            self.problem("CG103", key, f"'{key}' is {len(text)} characters long, more than {MAX_TEXT}", f"shorten '{key}'")
             return None
         return text
 

@@ -114,7 +114,7 @@ class Forbidden:
 def guard_site(site_dir: Path, forbidden: Forbidden, image_folder: str) -> list[Violation]:
     """Walk every file of the site: CG601 metadata, CG602 raw originals, CG603 identifiers, CG604 strays."""
     found: list[Violation] = []
-    patterns = [(_pattern(s, case_sensitive=what.startswith("removed case")), what) for s, what in forbidden.strings.items() if s]
+    finder = _Finder(forbidden.strings)
     for folder, _dirs, names in os.walk(site_dir):
         for name in names:
             path = Path(folder) / name
@@ -132,9 +132,8 @@ def guard_site(site_dir: Path, forbidden: Forbidden, image_folder: str) -> list[
                     )
                 )
                 continue
-            for pattern, what in patterns:
-                if pattern.search(relative):
-                    found.append(Violation("CG603", where, f"file path contains {what}", "rename the file"))
+            for what in finder.find(relative):
+                found.append(Violation("CG603", where, f"file path contains {what}", "rename the file"))
             in_gallery = relative.startswith(image_folder + "/")
             fmt = structure.sniff(data)
             if in_gallery and fmt in {"jpeg", "png", "webp", "avif"}:
@@ -162,18 +161,59 @@ def guard_site(site_dir: Path, forbidden: Forbidden, image_folder: str) -> list[
             text = _text_of(path, data)
             if text is None:
                 continue
-            for pattern, what in patterns:
-                if pattern.search(text):
-                    found.append(
-                        Violation("CG603", where, f"contains {what}", "remove it from the page, or from whatever produced this file")
-                    )
+            for what in finder.find(text):
+                found.append(Violation("CG603", where, f"contains {what}", "remove it from the page, or from whatever produced this file"))
     return found
 
 
-def _pattern(text: str, case_sensitive: bool) -> re.Pattern[str]:
-    """A whole-token match: removed case `lips-1` must not flag a published `lips-10`."""
-    flags = 0 if case_sensitive else re.IGNORECASE
-    return re.compile(r"(?<![A-Za-z0-9_-])" + re.escape(text) + r"(?![A-Za-z0-9_-])", flags)
+_TOKEN = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+class _Finder:
+    """Every forbidden string in one pass over the text, as whole tokens: removed `lips-1` does not flag `lips-10`.
+
+    Identifiers of people and releases match in any letter case; removed case slugs match as written. Ids are
+    found by splitting the text into tokens and looking them up, which stays fast with tens of thousands of ids.
+    """
+
+    def __init__(self, strings: Mapping[str, str]):
+        self.folded: dict[str, str] = {}
+        self.exact: dict[str, str] = {}
+        self.others: list[tuple[re.Pattern[str], str]] = []
+        for text, what in strings.items():
+            if not text:
+                continue
+            as_written = what.startswith("removed case")
+            if _TOKEN.fullmatch(text):
+                if as_written:
+                    self.exact[text] = what
+                else:
+                    self.folded[text.casefold()] = what
+            else:
+                flags = 0 if as_written else re.IGNORECASE
+                self.others.append((re.compile(r"(?<![A-Za-z0-9_-])" + re.escape(text) + r"(?![A-Za-z0-9_-])", flags), what))
+        keys = [*self.folded, *self.exact]
+        self.max_parts = max((k.count(".") + 1 for k in keys), default=1)
+
+    def find(self, text: str) -> list[str]:
+        """What each forbidden string found in `text` is, once per string, sorted."""
+        hits: set[str] = set()
+        if self.folded or self.exact:
+            for match in _TOKEN.finditer(text):
+                parts = match.group(0).split(".")
+                for start in range(len(parts)):
+                    for end in range(start + 1, min(len(parts), start + self.max_parts) + 1):
+                        candidate = ".".join(parts[start:end])
+                        # '-' and '_' are part of an id; a token's own edges of them are not boundaries.
+                        if candidate in self.exact:
+                            hits.add(self.exact[candidate])
+                        folded = self.folded.get(candidate.casefold())
+                        if folded is not None:
+                            hits.add(folded)
+        for pattern, what in self.others:
+            if pattern.search(text):
+                hits.add(what)
+        return sorted(hits)
 
 
 def _text_of(path: Path, data: bytes) -> str | None:
