@@ -65,6 +65,21 @@ class Formats(opt.ListOfItems[str]):
         return [f for f in FORMATS if f in formats or f == "jpeg"]
 
 
+class SiteFolder(BaseConfigOption[str]):
+    """A folder inside the site, written with forward slashes: `results`, `clinic/before-and-after`."""
+
+    def __init__(self, default: str):
+        super().__init__()
+        self.default = default
+
+    def run_validation(self, value: object) -> str:
+        folder = str(value).strip().strip("/")
+        parts = folder.split("/")
+        if not isinstance(value, str) or not folder or "\\" in folder or any(part in {"", ".", ".."} for part in parts):
+            raise ValidationError(f"expected a folder inside the site such as 'results', got {value!r}")
+        return folder
+
+
 class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     """Options of the `compliant-gallery` plugin; paths are relative to mkdocs.yml."""
 
@@ -93,6 +108,12 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     avif_quality = opt.Type(int, default=60)
     max_pixels = opt.Type(int, default=100_000_000)
     workers = opt.Type(int, default=0)  # 0: one per CPU
+
+    # Presentation
+    slider = opt.Type(bool, default=True)  # before/after slider over side by side (a case's `layout` overrides)
+    filter = opt.Type(bool, default=True)  # treatment filter buttons above a gallery of several treatments
+    pages = opt.Type(bool, default=False)  # generate an index of treatments and one page per treatment
+    pages_dir = SiteFolder(default="results")  # where generated pages go, inside the site
 
     # Places, next to mkdocs.yml
     cache_dir = opt.Type(str, default=".cache/plugin/compliant-gallery")

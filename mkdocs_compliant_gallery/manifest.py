@@ -54,6 +54,7 @@ CASE_KEYS = {
 SHOWS_KEYS = ("face", "name", "distinctive_marks")
 PHOTO_KEYS = {"view", "before", "after", "crop", "redact", "edits"}
 IMAGE_KEYS = {"src", "alt", "crop", "redact"}
+LAYOUTS = ("side-by-side", "slider")
 
 Box = tuple[int, int, int, int]
 
@@ -125,6 +126,7 @@ class Case:
     allowed_claims: tuple[tuple[str, str], ...] = ()  # (phrase, reason) exempt from the claims lint
     photos: tuple[PhotoPair, ...] = ()
     lines: dict[str, int] = field(default_factory=dict)
+    layout: str | None = None  # side-by-side | slider; None follows the site-wide `slider` option
 
     def where(self, key: str = "") -> Where:
         """The place of this case, or of one of its fields, in the manifest."""
@@ -260,6 +262,15 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
         photos.append(pair)
     if not photos and "photos" in data:
         fields.problem("CG102", "photos", "the case has no photos", "add at least one before/after pair")
+    layout = fields.text("layout")
+    if layout is not None and layout not in LAYOUTS:
+        fields.problem(
+            "CG103",
+            "layout",
+            f"layout '{layout}' is not known",
+            "write 'layout: slider' or 'layout: side-by-side', or leave it out to follow the site's 'slider' option",
+        )
+        layout = None
     consent = data.get("consent")
     return Case(
         id=case_id,
@@ -280,6 +291,7 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
         allowed_claims=_allowed_claims(fields),
         photos=tuple(photos),
         lines=dict(data.key_lines),
+        layout=layout,
     )
 
 

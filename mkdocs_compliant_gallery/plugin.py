@@ -20,14 +20,15 @@ from . import tripwire
 from .config import GalleryConfig, option_names
 from .engine import IMAGE_FOLDER, GalleryBuild, Settings, resolve_build_date
 from .images import ImageSettings
-from .render import TEMPLATE_DIR, Renderer, find_directives, line_in_source, parse_directive
-from .verify import missing_disclosures
+from .render import TEMPLATE_DIR, Renderer, find_directives, line_in_source, parse_directive, treatment_pages
+from .verify import disclosure_problems
 from .violations import Violation, Where, display_path, report
 
 log = get_plugin_logger(__name__)
 
 ASSET_DIR = Path(__file__).parent / "assets"
 CSS_URI = "assets/compliant-gallery/compliant-gallery.css"
+JS_URI = "assets/compliant-gallery/compliant-gallery.js"
 
 
 class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
@@ -76,6 +77,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             config.theme.dirs.append(str(TEMPLATE_DIR))
         if CSS_URI not in [str(item) for item in config.extra_css]:
             config.extra_css.append(CSS_URI)
+        if JS_URI not in [str(item) for item in config.extra_javascript]:
+            config.extra_javascript.append(JS_URI)
         return config
 
     def settings(self, config: MkDocsConfig) -> Settings:
@@ -114,7 +117,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         if not self.config.enabled:
             return files
         settings = self.settings(config)
-        gallery = GalleryBuild(settings, Renderer(config.theme.get_env()))
+        gallery = GalleryBuild(settings, Renderer(config.theme.get_env(), slider=self.config.slider, filter=self.config.filter))
         self.gallery = gallery
         _exclude_inputs(files, settings)
         gallery.prepare()
@@ -122,11 +125,32 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             log.warning(warning.format())
         for case_id, reason in gallery.removed().items():
             log.info(f"case {case_id} removed: {reason.message} ({reason.code}, {reason.where})")
-        errors = gallery.errors()
+        errors = gallery.errors() + (self._generate_pages(gallery, files, config) if self.config.pages else [])
         if errors:
             raise PluginError(report(errors, "compliant-gallery: the gallery cannot be published"))
         files.append(File.generated(config, CSS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery.css")))
+        files.append(File.generated(config, JS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery.js")))
         return files
+
+    def _generate_pages(self, gallery: GalleryBuild, files: Files, config: MkDocsConfig) -> list[Violation]:
+        """Add the generated treatment pages to the site (never to docs_dir); refuse to replace an author's page."""
+        folder = self.config.pages_dir.strip("/")
+        renderer = gallery.renderer
+        pages = treatment_pages(renderer, list(gallery.published.values()), folder, config.use_directory_urls)
+        clashes = [uri for uri in pages if files.get_file_from_path(uri) is not None]
+        if clashes:
+            return [
+                Violation(
+                    "CG104",
+                    Where(display_path(Path(config.docs_dir) / uri, Path(config.config_file_path or ".").resolve().parent)),
+                    "a page exists where the plugin generates one ('pages: true')",
+                    f"rename or remove it, or set 'pages_dir' to a folder other than '{folder}'",
+                )
+                for uri in clashes
+            ]
+        for uri, markdown in pages.items():
+            files.append(File.generated(config, uri, content=markdown))
+        return []
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         gallery = self.gallery
@@ -180,13 +204,13 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
         expected = self.expected.get(page.file.src_uri)
         if expected:
-            for case_id, absent in missing_disclosures(output, expected).items():
+            for case_id, problem in disclosure_problems(output, expected).items():
                 self.page_problems.append(
                     Violation(
                         "CG404",
                         Where(_page_path(page, config)),
-                        f"the rendered card of case {case_id} does not show its disclosure ({'; '.join(absent)[:120]})",
-                        "a template override dropped or hid the disclosure block: keep the 'cg-disclosure' block of fragments/compliant-gallery/case.html visible inside the card",
+                        f"the rendered card of case {case_id}: {problem}",
+                        "a template override dropped, hid or moved the disclosure block: keep the 'cg-disclosure' block of fragments/compliant-gallery/case.html visible in the card, directly under the photos, with each figure's aria-describedby pointing at it",
                         case_id,
                     )
                 )

@@ -3,8 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages: exiftool reads metadata back; chromium and npm serve the browser tests (tests/test_browser.py),
+# which drive /usr/bin/chromium through Playwright (never `playwright install`: it downloads a browser build).
 need_apt=()
 command -v exiftool >/dev/null 2>&1 || need_apt+=(libimage-exiftool-perl)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -16,7 +20,11 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
 
+# axe-core, injected into the pages by the browser tests; kept out of the tree in .cache/ (gitignored).
+npm install --silent --no-save --no-audit --no-fund --prefix .cache/browser-tools axe-core@4.14.1 >/dev/null
+
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/python -m pytest -n auto -q "$@"
+# loadgroup keeps the browser tests on one worker, so the sample site is built for them once.
+.venv/bin/python -m pytest -n auto --dist loadgroup -q "$@"
