@@ -21,7 +21,7 @@ from typing import Any
 
 from . import __version__, audit
 from .consent import Register, load_register
-from .images import ImageSettings, PairJob, PairResult, SourceDigests, load_cached, pair_key, process_fresh, purge_cache
+from .images import POOL_WORKER_ENV, ImageSettings, PairJob, PairResult, SourceDigests, load_cached, pair_key, process_fresh, purge_cache
 from .jurisdictions import PACKS, PackContext, pack_disclosures
 from .manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
 from .policy import GUARANTEE_WORDS, Decision, Rules, decide_all
@@ -187,7 +187,7 @@ class GalleryBuild:
         if workers > 1:
             # forkserver: a forked copy of a live server process (mkdocs serve) can deadlock.
             context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_mark_pool_worker) as pool:
                 futures = [(key, pool.submit(process_fresh, job, key)) for job, key in fresh]
                 for key, future in futures:
                     computed[key] = future.result()
@@ -425,6 +425,10 @@ class GalleryBuild:
             f"{len(self.uses)} cases published, {len(removed)} removed, {len(self.warnings())} warnings; "
             f"{self.processed} photo pairs processed, {self.cache_hits} from cache, in {time.monotonic() - self.started:.1f}s"
         )
+
+
+def _mark_pool_worker() -> None:
+    os.environ[POOL_WORKER_ENV] = "1"
 
 
 def _sha256(path: Path) -> str:

@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
     HEIF_VERSION = None
 
 PIPELINE_VERSION = "3"
+POOL_WORKER_ENV = "COMPLIANT_GALLERY_POOL_WORKER"
 PILLOW_VERSION = PIL.__version__
 # Encoder versions change output bytes: part of every cache key.
 LIBRARY_VERSIONS = {name: features.version(name) for name in ("jpg", "webp", "avif", "littlecms2")}
@@ -421,7 +422,9 @@ def _encode(image: Image.Image, fmt: str, settings: ImageSettings) -> bytes:
     elif fmt == "webp":
         image.save(buffer, "WEBP", quality=settings.webp_quality, method=4)
     else:
-        image.save(buffer, _PIL_FORMAT[fmt], quality=settings.avif_quality, speed=8)
+        # One encoder thread per worker process: the pool already keeps every core busy.
+        threads = {"max_threads": 1} if os.environ.get(POOL_WORKER_ENV) else {}
+        image.save(buffer, _PIL_FORMAT[fmt], quality=settings.avif_quality, speed=8, **threads)
     return buffer.getvalue()
 
 
