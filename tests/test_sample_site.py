@@ -113,3 +113,25 @@ def test_channel_change_fails_and_revocation_removes(sample: Path) -> None:
         assert b"skin-001" not in path.read_bytes(), path
         assert b"Smoother cheek texture" not in path.read_bytes(), path
     assert "skin-001" not in cards_of(result.site / "gallery" / "index.html")
+
+
+def test_two_builds_with_a_revocation_leave_two_records_and_one_exact_receipt(sample: Path) -> None:
+    import json
+
+    first = build(sample)
+    assert first.ok, first.log
+    before = {p.relative_to(first.site).as_posix() for p in first.site_files()}
+    register = sample / "gallery" / "consents.yml"
+    register.write_text(
+        register.read_text().replace("    scope: {cases: [lips-002]}\n", "    scope: {cases: [lips-002]}\n    revoked_on: 2026-11-20\n")
+    )
+    second = build(sample)
+    assert second.ok, second.log
+    after = {p.relative_to(second.site).as_posix() for p in second.site_files()}
+    records = (sample / ".compliance" / "publications.jsonl").read_text().splitlines()
+    assert len(records) == 2
+    receipts = list((sample / ".compliance" / "takedowns").glob("*.json"))
+    assert [r.name.endswith("-lips-002.json") for r in receipts] == [True]
+    receipt = json.loads(receipts[0].read_text())
+    assert set(receipt["removed_files"]) == before - after
+    assert set(receipt["removed_pages"]) == {"gallery/", "gallery/lip-filler/"}
