@@ -364,7 +364,7 @@ class GalleryBuild:
                     assert image is not None
                     originals.append(image.source_sha256)
                     for rendition in image.renditions:
-                        outputs.append(Path(rendition.name).stem)
+                        outputs.append(rendition.sha256)
                         images.append(f"{IMAGE_FOLDER}/{rendition.name}")
             consent_id = item.case.consent_id or ""
             record.published.append(

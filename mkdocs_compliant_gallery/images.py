@@ -68,6 +68,7 @@ class Rendition:
     height: int
     name: str
     path: str
+    sha256: str = ""  # of the file's bytes, for the publication log
 
 
 @dataclass(frozen=True)
@@ -407,9 +408,10 @@ def _encode_all(
             problems = verify_output(data, fmt, (width, height))
             if problems:
                 raise OutputRejectedError(f"the {fmt} encoder's output failed verification: {'; '.join(problems)}")
-            name = hashlib.sha256(data).hexdigest()[:20] + FORMAT_SUFFIX[fmt]
+            digest = hashlib.sha256(data).hexdigest()
+            name = digest[:20] + FORMAT_SUFFIX[fmt]
             (staged / name).write_bytes(data)
-            renditions.append(Rendition(fmt, width, height, name, str(final / name)))
+            renditions.append(Rendition(fmt, width, height, name, str(final / name), digest))
     largest = sizes[-1]
     captured = source.captured.isoformat() if source.captured else None
     return ProcessedImage(source.sha256, largest[0], largest[1], tuple(renditions), captured)
@@ -482,16 +484,15 @@ def _load_cached(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Vi
         meta = json.loads(meta_path.read_text())
         images = []
         for entry in (meta["before"], meta["after"]):
-            renditions = tuple(
-                Rendition(r["fmt"], r["width"], r["height"], r["name"], str(folder / r["name"])) for r in entry["renditions"]
-            )
-            for rendition in renditions:
-                data = Path(rendition.path).read_bytes()
-                if hashlib.sha256(data).hexdigest()[:20] != Path(rendition.name).stem:
+            renditions = []
+            for r in entry["renditions"]:
+                path = folder / r["name"]
+                data = path.read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
+                if digest[:20] != Path(r["name"]).stem or verify_output(data, r["fmt"], (r["width"], r["height"])):
                     return None
-                if verify_output(data, rendition.fmt, (rendition.width, rendition.height)):
-                    return None
-            images.append(ProcessedImage(entry["source_sha256"], entry["width"], entry["height"], renditions, entry.get("captured")))
+                renditions.append(Rendition(r["fmt"], r["width"], r["height"], r["name"], str(path), digest))
+            images.append(ProcessedImage(entry["source_sha256"], entry["width"], entry["height"], tuple(renditions), entry.get("captured")))
         violations = tuple(Violation(v["code"], Where(**v["where"]), v["message"], v["fix"], v["case"]) for v in meta["violations"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
