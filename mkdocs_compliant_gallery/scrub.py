@@ -68,7 +68,7 @@ def _jpeg(data: bytes) -> bytes:
         length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         end = pos + 2 + length
         if marker == 0xDA:
-            end = _entropy_end(data, end)
+            end = structure.skip_entropy(data, end)
         # APP14 "Adobe" tells a decoder how to read CMYK colour, so a four-component image keeps it.
         keep = not (0xE0 <= marker <= 0xEF or marker == 0xFE) or (marker == 0xEE and data[pos + 4 : pos + 9] == b"Adobe" and cmyk)
         if keep:
@@ -88,18 +88,6 @@ def _components(data: bytes) -> int:
             return data[pos + 9]
         pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
     return 0
-
-
-def _entropy_end(data: bytes, pos: int) -> int:
-    while True:
-        pos = data.find(b"\xff", pos)
-        if pos < 0 or pos + 1 >= len(data):
-            return len(data)
-        follower = data[pos + 1]
-        if follower == 0x00 or 0xD0 <= follower <= 0xD7:
-            pos += 2
-            continue
-        return pos
 
 
 def _webp(data: bytes) -> bytes:

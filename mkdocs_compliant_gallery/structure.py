@@ -83,12 +83,12 @@ def _jpeg(data: bytes) -> list[str]:
             found.append("APP0 is not a plain JFIF header (thumbnail or extension)")
         pos += 2 + length
         if marker == 0xDA:
-            pos = _skip_entropy(data, pos)
+            pos = skip_entropy(data, pos)
     found.append("no EOI marker")
     return found
 
 
-def _skip_entropy(data: bytes, pos: int) -> int:
+def skip_entropy(data: bytes, pos: int) -> int:
     """Position of the next marker after entropy-coded data (skipping stuffed bytes and restarts)."""
     while True:
         pos = data.find(b"\xff", pos)
