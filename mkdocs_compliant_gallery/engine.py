@@ -102,6 +102,7 @@ class GalleryBuild:
         self.cache_hits = 0
         self.scrubbed: list[Path] = []
         self.log_problems: list[str] = []
+        self.digests = SourceDigests(settings.cache_dir)
         self.processed = 0
         self.started = time.monotonic()
 
@@ -168,7 +169,7 @@ class GalleryBuild:
             for pair in case.photos
         ]
         results: dict[tuple[str, str], PairResult] = {}
-        digests = SourceDigests(settings.cache_dir)
+        digests = self.digests
         # Pairs with the same key (the same photos and settings) are looked up and processed once.
         by_key: dict[str, list[PairJob]] = {}
         for job in jobs:
@@ -328,7 +329,8 @@ class GalleryBuild:
         if settings.photos.is_dir():
             for photo in settings.photos.rglob("*"):
                 if photo.suffix.lower() in PHOTO_SUFFIXES and photo.is_file():
-                    hashes[_sha256(photo)] = f"raw photo {settings.shown(photo)}"
+                    # Digests remembered by size and mtime: an unchanged rebuild does not read the originals again.
+                    hashes[self.digests(photo)] = f"raw photo {settings.shown(photo)}"
                     strings.setdefault(photo.name, f"raw photo file name {photo.name}")
         return Forbidden(strings, hashes, frozenset(Path(p).name for p in self.image_files()))
 

@@ -170,12 +170,6 @@ class ImageRejectedError(Exception):
         self.violation = violation
 
 
-def process_pair(job: PairJob) -> PairResult:
-    """Process one pair, from the cache when its key matches; never raises for bad input."""
-    key, cached = cached_result(job)
-    return cached or process_fresh(job, key)
-
-
 def pair_key(job: PairJob, digest: Callable[[Path], str] | None = None) -> str:
     """The cache key of a pair: its originals' hashes and every setting that changes the output ("" if unreadable)."""
     digest = digest or sha256_file
@@ -191,12 +185,6 @@ def load_cached(job: PairJob, key: str) -> PairResult | None:
     if cached is None:
         return None
     return PairResult(job.case_id, job.view, cached[0], cached[1], cached[2], key, cache_hit=True)
-
-
-def cached_result(job: PairJob, digest: Callable[[Path], str] | None = None) -> tuple[str, PairResult | None]:
-    """The pair's cache key, and its verified cached result when there is one."""
-    key = pair_key(job, digest)
-    return key, (load_cached(job, key) if key else None)
 
 
 def process_fresh(job: PairJob, key: str) -> PairResult:

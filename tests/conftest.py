@@ -22,6 +22,16 @@ from tests.photos import Planted, write_photo
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BUILD_DATE = "2026-11-23"
+# Debian chromium on a machine without network: no background connections, no first-run work.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 TREATMENTS: dict[str, Any] = {
     "lip-filler": {

@@ -27,19 +27,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, FloatRect, Page, Playwright, sync_playwright
 
-from tests.conftest import REPO, Project, run_build
+from tests.conftest import CHROMIUM_ARGS, REPO, Project, run_build
 
 CHROMIUM = Path(os.environ.get("CG_CHROMIUM", "/usr/bin/chromium"))
 AXE_JS = Path(os.environ.get("CG_AXE_JS", REPO / ".cache" / "browser-tools" / "node_modules" / "axe-core" / "axe.min.js"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

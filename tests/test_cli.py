@@ -16,20 +16,10 @@ import pytest
 import yaml
 
 from mkdocs_compliant_gallery.consent import load_register
-from tests.conftest import REPO, Project, case, consent, run_build
+from tests.conftest import CHROMIUM_ARGS, REPO, Project, case, consent, run_build
 from tests.photos import Planted
 from tests.test_build import cards_of
 from tests.test_sample_site import sample, sample_photos  # noqa: F401 - fixtures
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # A register as a clinic keeps it: comments everywhere, mixed flow and block style, quotes, `~`.
 COMMENTED_REGISTER = """\
