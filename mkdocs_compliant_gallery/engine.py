@@ -25,6 +25,7 @@ from .images import POOL_WORKER_ENV, ImageSettings, PairJob, PairResult, SourceD
 from .jurisdictions import PACKS, PackContext, pack_disclosures
 from .manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
 from .policy import GUARANTEE_WORDS, Decision, Rules, decide_all
+from .preview import Preview
 from .render import Directive, PublishedCase, Renderer, disclosure_texts
 from .scrub import scrub_tree
 from .verify import Forbidden, guard_site
@@ -104,6 +105,7 @@ class GalleryBuild:
         self.log_problems: list[str] = []
         self.digests = SourceDigests(settings.cache_dir)
         self.processed = 0
+        self.cache_keys: set[str] = set()
         self.started = time.monotonic()
 
     # -- loading and deciding -------------------------------------------------------------------------
@@ -203,6 +205,7 @@ class GalleryBuild:
                 else:  # a failure names its case and line: check each case on its own
                     results[(other.case_id, other.view)] = process_fresh(other, key)
         self.processed = len(fresh)
+        self.cache_keys = {result.cache_key for result in results.values() if result.cache_key}
         digests.save()
         for result in results.values():
             self.violations.extend(result.violations)
@@ -250,16 +253,38 @@ class GalleryBuild:
     def warnings(self) -> list[Violation]:
         return sorted((v for v in self.violations if v.severity is Severity.WARNING), key=lambda v: v.sort_key)
 
+    def case_errors(self) -> dict[str, list[Violation]]:
+        """The errors of each case that has any, in file and line order."""
+        grouped: dict[str, list[Violation]] = {}
+        for violation in self.errors():
+            if violation.case:
+                grouped.setdefault(violation.case, []).append(violation)
+        return grouped
+
     def removed(self) -> dict[str, Violation]:
         """Cases taken down this build (withdrawn or expired consent), with the reason."""
         return {case_id: d.removed for case_id, d in self.decisions.items() if d.removed is not None}
 
     # -- rendering ------------------------------------------------------------------------------------
 
-    def render(self, directive: Directive, where: Where, page_url: str, url_for: Callable[[str], str], first_on_page: bool) -> Rendered:
-        """HTML for one directive; a removed case renders nothing, an unknown one is CG108."""
+    def render(
+        self,
+        directive: Directive,
+        where: Where,
+        page_url: str,
+        url_for: Callable[[str], str],
+        first_on_page: bool,
+        preview: Preview | None = None,
+    ) -> Rendered:
+        """HTML for one directive; a removed case renders nothing, an unknown one is CG108.
+
+        With `preview` (a host's live preview only), cases that cannot be published and removed cases leave
+        preview placeholders after the published ones, and unreadable inputs leave one for the directive.
+        """
         assert self.manifest is not None
         manifest = self.manifest
+        if preview is not None and not (manifest.loaded and self.register is not None and self.register.loaded):
+            return Rendered(html=preview.unavailable_panel(self.errors()))
         if directive.case is not None:
             if directive.case not in manifest.cases:
                 return Rendered(
@@ -296,6 +321,13 @@ class GalleryBuild:
         for item in shown:
             self.uses.setdefault(item.case.id, CaseUse()).pages.add(page_url)
         html = self.renderer.gallery(shown, url_for, first_on_page, label) if shown else ""
+        if preview is not None:
+            problems = self.case_errors()
+            for case_id in wanted:
+                if case_id in removed:
+                    html += preview.removed_panel(case_id, removed[case_id])
+                elif case_id not in self.published:
+                    html += preview.problem_panel(case_id, problems.get(case_id, []))
         return Rendered(html, (), tuple(item.case.id for item in shown), tuple(c for c in wanted if c in removed))
 
     def image_files(self) -> dict[str, str]:
@@ -417,9 +449,14 @@ class GalleryBuild:
         }
 
     def purge_cache(self) -> list[str]:
-        """Drop cache entries not used by this build (removed cases, old settings)."""
-        keep = {result.cache_key for item in self.published.values() for _, result in item.pairs}
-        return purge_cache(self.settings.cache_dir, keep)
+        """Drop cache entries not used by this build (removed cases, old settings).
+
+        Photos of a case held back by an error stay cached: fixing the register should not reprocess them.
+        Nothing is purged when the manifest or the register could not be read: every case is unknown then.
+        """
+        if not (self.manifest and self.manifest.loaded and self.register and self.register.loaded):
+            return []
+        return purge_cache(self.settings.cache_dir, self.cache_keys)
 
     def summary(self) -> str:
         removed = self.removed()

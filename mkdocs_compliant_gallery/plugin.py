@@ -12,7 +12,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory, get_relative_url
 
@@ -20,15 +20,17 @@ from . import tripwire
 from .config import GalleryConfig, option_names
 from .engine import IMAGE_FOLDER, GalleryBuild, Settings, resolve_build_date
 from .images import ImageSettings
+from .preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
 from .render import TEMPLATE_DIR, Renderer, find_directives, line_in_source, parse_directive, treatment_pages
 from .verify import disclosure_problems
-from .violations import Violation, Where, display_path, report
+from .violations import Severity, Violation, Where, display_path, report
 
 log = get_plugin_logger(__name__)
 
 ASSET_DIR = Path(__file__).parent / "assets"
 CSS_URI = "assets/compliant-gallery/compliant-gallery.css"
 JS_URI = "assets/compliant-gallery/compliant-gallery.js"
+PREVIEW_CSS_URI = "assets/compliant-gallery/compliant-gallery-preview.css"
 
 
 class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-untyped-call]
@@ -36,6 +38,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
 
     def __init__(self) -> None:
         self.command: str = "build"
+        # What the previous `mkdocs serve` build reported, so a rebuild logs only what changed.
+        self.reported: set[ProblemKey] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -45,6 +49,11 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.expected: dict[str, dict[str, tuple[str, ...]]] = {}
         self.writing = False
         self.site_dir = ""
+        # Live preview (`mkdocs serve` only): problems are shown in the pages instead of failing the build.
+        self.preview: Preview | None = None
+        self.gallery_errors: list[Violation] = []
+        self.preview_pages: list[tuple[str, str]] = []  # (written file, page URL)
+        self.problems_url = ""
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> tuple[Any, Any]:
         """MkDocs only warns about unknown options; a misspelt option here could disable a check, so it fails."""
@@ -79,6 +88,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             config.extra_css.append(CSS_URI)
         if JS_URI not in [str(item) for item in config.extra_javascript]:
             config.extra_javascript.append(JS_URI)
+        if self.command == "serve" and PREVIEW_CSS_URI not in [str(item) for item in config.extra_css]:
+            config.extra_css.append(PREVIEW_CSS_URI)
         return config
 
     def settings(self, config: MkDocsConfig) -> Settings:
@@ -121,16 +132,32 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.gallery = gallery
         _exclude_inputs(files, settings)
         gallery.prepare()
-        for warning in gallery.warnings():
-            log.warning(warning.format())
-        for case_id, reason in gallery.removed().items():
-            log.info(f"case {case_id} removed: {reason.message} ({reason.code}, {reason.where})")
+        if self.command != "serve":  # the preview logs what changed, once every page is known
+            for warning in gallery.warnings():
+                log.warning(warning.format())
+            for case_id, reason in gallery.removed().items():
+                log.info(f"case {case_id} removed: {reason.message} ({reason.code}, {reason.where})")
         errors = gallery.errors() + (self._generate_pages(gallery, files, config) if self.config.pages else [])
-        if errors:
+        if errors and self.command != "serve":
             raise PluginError(report(errors, "compliant-gallery: the gallery cannot be published"))
         files.append(File.generated(config, CSS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery.css")))
         files.append(File.generated(config, JS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery.js")))
+        if self.command == "serve":
+            self._start_preview(gallery, errors, files, config)
         return files
+
+    def _start_preview(self, gallery: GalleryBuild, errors: list[Violation], files: Files, config: MkDocsConfig) -> None:
+        """Serve mode: keep building, and add the preview stylesheet and the page that lists every problem."""
+        self.preview = Preview(gallery.renderer.env)
+        self.gallery_errors = errors
+        files.append(File.generated(config, PREVIEW_CSS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery-preview.css")))
+        page = files.get_file_from_path(PROBLEMS_PAGE)
+        if page is None:
+            page = File.generated(
+                config, PROBLEMS_PAGE, content=f"# Gallery problems\n\n{PROBLEMS_SLOT}\n", inclusion=InclusionLevel.NOT_IN_NAV
+            )
+            files.append(page)
+        self.problems_url = page.url
 
     def _generate_pages(self, gallery: GalleryBuild, files: Files, config: MkDocsConfig) -> list[Violation]:
         """Add the generated treatment pages to the site (never to docs_dir); refuse to replace an author's page."""
@@ -175,7 +202,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             directive, problems = parse_directive(match.group(0), match.group("args"), where)
             rendered = ""
             if directive is not None:
-                result = gallery.render(directive, where, page.url, url_for, first_on_page=not expected)
+                result = gallery.render(directive, where, page.url, url_for, first_on_page=not expected, preview=self.preview)
                 rendered, problems = result.html, list(result.violations)
                 for case_id in result.skipped:
                     # A case= directive now shows nothing: worth a line. A list that got shorter is expected.
@@ -184,6 +211,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
                 for case_id in result.shown:
                     expected[case_id] = gallery.published[case_id].disclosures
             self.page_problems.extend(problems)
+            if problems and self.preview is not None:
+                rendered = self.preview.problem_panel(directive.case or "" if directive else "", problems)
             pieces.append(html[position : match.start()])
             pieces.append(rendered)
             position = match.end()
@@ -194,7 +223,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         if self.gallery is None:
             return env
-        if self.page_problems:
+        if self.page_problems and self.preview is None:
             raise PluginError(report(self.page_problems, "compliant-gallery: pages place the gallery incorrectly"))
         for site_path, cached in sorted(self.gallery.image_files().items()):
             files.append(File.generated(config, site_path, abs_src_path=cached))
@@ -214,6 +243,9 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
                         case_id,
                     )
                 )
+        if self.preview is not None and page.file.abs_dest_path:
+            output = self.preview.mark_banner(output)
+            self.preview_pages.append((page.file.abs_dest_path, page.url))
         return output
 
     # Last, so that whatever other plugins write in their post_build is guarded too.
@@ -221,6 +253,9 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         gallery = self.gallery
         if gallery is None:
+            return
+        if self.preview is not None:
+            self._finish_preview(gallery, self.preview, config)
             return
         problems = self.page_problems + gallery.guard(Path(config.site_dir))
         if problems:
@@ -241,6 +276,45 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             log.debug(f"purged {len(purged)} cache entries")
         log.info(gallery.summary())
 
+    def _finish_preview(self, gallery: GalleryBuild, preview: Preview, config: MkDocsConfig) -> None:
+        """Serve mode: guard the site as a real build would have written it, then add the preview markup."""
+        site = Path(config.site_dir)
+        guard_problems = gallery.guard(site)
+        problems = self.gallery_errors + self.page_problems + guard_problems
+        self._log_preview(gallery, problems)
+        if guard_problems:
+            # A real build would empty site/ and fail: serve one page that says why, nothing else.
+            clean_directory(config.site_dir)
+            failed = preview.failed_site(problems)
+            for name in ("index.html", "404.html"):
+                (site / name).write_text(failed, encoding="utf-8")
+            return
+        removed = gallery.removed()
+        for path, url in self.preview_pages:
+            page = Path(path)
+            href = get_relative_url(self.problems_url, url)
+            page.write_text(preview.finish(page.read_text(encoding="utf-8"), problems, removed, href), encoding="utf-8")
+        gallery.purge_cache()
+        log.info(gallery.summary())
+
+    def _log_preview(self, gallery: GalleryBuild, problems: list[Violation]) -> None:
+        """One line per problem on the first preview build; afterwards only what is new and what was fixed."""
+        notes = gallery.warnings() + list(gallery.removed().values())
+        if self.reported is None:
+            for item in sorted(problems + notes, key=lambda v: v.sort_key):
+                level = log.warning if item.severity is not Severity.REMOVED else log.info
+                level(_one_line(item))
+            if problems:
+                log.warning(f"{len(problems)} gallery problems: shown in the preview; `mkdocs build` fails until they are fixed")
+        else:
+            found = changes(self.reported, problems + notes)
+            for key in found.fixed:
+                log.info(f"fixed: {key.label()}")
+            for item in found.new:
+                level = log.warning if item.severity is not Severity.REMOVED else log.info
+                level(f"new: {_one_line(item)}")
+        self.reported = {ProblemKey.of(item) for item in problems + notes}
+
     def on_build_error(self, *, error: Exception) -> None:
         # Once writing has begun a failure may leave gallery files behind: empty the site instead.
         if self.writing and self.site_dir:
@@ -253,6 +327,12 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
                 if path.exists():
                     server.watch(str(path))
         return server
+
+
+def _one_line(violation: Violation) -> str:
+    case = f"{violation.case} " if violation.case else ""
+    fix = f"; fix: {violation.fix}" if violation.fix else ""
+    return f"{case}{violation.code} {violation.message} ({violation.where}){fix}"
 
 
 def _page_path(page: Page, config: MkDocsConfig) -> str:

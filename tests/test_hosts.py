@@ -87,12 +87,16 @@ def test_serve_rebuilds_when_the_register_changes(project: Project) -> None:
         project.consent("C-2026-0001")["revoked_on"] = "2026-11-22"
         register = project.gallery / "consents.yml"
         register.write_text(yaml.safe_dump({"consents": project.consents}, sort_keys=False))
-        assert _wait_for(lambda: 'data-cg-case="lips-002"' in (text := _get(base + "gallery/")[1]) and "lips-001" not in text, 60), (
-            "the withdrawn case is still served"
-        )
+        assert _wait_for(lambda: 'data-cg-preview-case="lips-001"' in _get(base + "gallery/")[1], 60), "the withdrawn case is still served"
+        page = _get(base + "gallery/")[1]
+        assert 'data-cg-case="lips-001"' not in page and 'data-cg-case="lips-002"' in page
+        # In the preview only, a neutral note stands where the case was.
+        assert "Removed: consent withdrawn on 2026-11-22" in page
         assert _get(image_url)[0] == 404
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
-    assert "case lips-001 removed: consent withdrawn on 2026-11-22" in output
+    # The rebuild logs only what changed: the new removal, not the cases that stayed as they were.
+    assert "new: lips-001 CG203 consent withdrawn on 2026-11-22" in output
+    assert "lips-002" not in output
     assert not (Path(project.root) / ".compliance" / "publications.jsonl").exists(), "serve builds are previews, not publications"
