@@ -14,7 +14,7 @@ import os
 import time
 import zoneinfo
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from .verify import Forbidden, guard_site
 from .violations import Severity, Violation, Where, display_path
 
 IMAGE_FOLDER = "assets/compliant-gallery/img"
+PROGRESS_EVERY = 20  # photo pairs between progress reports of a long cold build
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,10 @@ class CaseUse:
 class GalleryBuild:
     """The state of one build. Create a new one for every build (serve rebuilds included)."""
 
-    def __init__(self, settings: Settings, renderer: Renderer | None = None):
+    def __init__(self, settings: Settings, renderer: Renderer | None = None, progress: Callable[[int, int], None] | None = None):
         self.settings = settings
+        # Called with (done, total) every PROGRESS_EVERY freshly processed pairs and at the end, in long builds.
+        self.progress = progress
         self.renderer = renderer or Renderer()
         self.violations: list[Violation] = []
         self.manifest: Manifest | None = None
@@ -187,16 +190,27 @@ class GalleryBuild:
                 results[(job.case_id, job.view)] = dataclasses.replace(cached, case_id=job.case_id, view=job.view)
         workers = min(settings.workers or os.cpu_count() or 1, len(fresh))
         computed: dict[str, PairResult] = {}
+
+        def done(key: str, result: PairResult) -> None:
+            computed[key] = result
+            # Only a long build reports progress; the summary line covers a short one.
+            if (
+                self.progress is not None
+                and len(fresh) > PROGRESS_EVERY
+                and (len(computed) % PROGRESS_EVERY == 0 or len(computed) == len(fresh))
+            ):
+                self.progress(len(computed), len(fresh))
+
         if workers > 1:
             # forkserver: a forked copy of a live server process (mkdocs serve) can deadlock.
             context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_mark_pool_worker) as pool:
-                futures = [(key, pool.submit(process_fresh, job, key)) for job, key in fresh]
-                for key, future in futures:
-                    computed[key] = future.result()
+                futures = {pool.submit(process_fresh, job, key): key for job, key in fresh}
+                for future in as_completed(futures):
+                    done(futures[future], future.result())
         else:
             for job, key in fresh:
-                computed[key] = process_fresh(job, key)
+                done(key, process_fresh(job, key))
         for job, key in fresh:
             first = computed[key]
             for other in by_key[key]:

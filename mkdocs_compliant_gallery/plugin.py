@@ -128,7 +128,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         if not self.config.enabled:
             return files
         settings = self.settings(config)
-        gallery = GalleryBuild(settings, Renderer(config.theme.get_env(), slider=self.config.slider, filter=self.config.filter))
+        renderer = Renderer(config.theme.get_env(), slider=self.config.slider, filter=self.config.filter)
+        gallery = GalleryBuild(settings, renderer, progress=_log_progress)
         self.gallery = gallery
         _exclude_inputs(files, settings)
         gallery.prepare()
@@ -327,6 +328,10 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
                 if path.exists():
                     server.watch(str(path))
         return server
+
+
+def _log_progress(done: int, total: int) -> None:
+    log.info(f"processed {done} of {total} new photo pairs")
 
 
 def _one_line(violation: Violation) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 
 from mkdocs_compliant_gallery import structure
-from tests.conftest import Project, run_build
+from tests.conftest import Project, case, consent, run_build
 from tests.photos import CANARY, Planted
 
 # exiftool (-a -G1) tags that describe the file itself; anything else is metadata that must not be there.
@@ -285,3 +285,20 @@ def test_plain_and_material_themes_both_render(project: Project) -> None:
     assert result.ok, result.log
     assert list(cards_of(result.site / "gallery" / "index.html")) == ["lips-001", "lips-002", "brow-001"]
     assert (result.site / "assets" / "compliant-gallery" / "compliant-gallery.css").exists()
+
+
+def test_a_long_cold_build_reports_progress(project: Project) -> None:
+    """Every 20 new pairs and at the end, in pool order; a rebuild from the cache says nothing of the kind."""
+    for number in range(4, 25):
+        case_id, consent_id = f"lips-{number:03d}", f"C-2026-{number:04d}"
+        project.manifest["cases"].append(case(case_id, consent_id))
+        project.consents.append(consent(consent_id, case_id, f"P-2{number:04d}"))
+        project.photo(f"{case_id}-before.jpg", seed=number, planted=Planted(taken="2026:01:10 10:00:00"))
+        project.photo(f"{case_id}-after.jpg", seed=number + 100, planted=Planted(taken="2026:02:10 10:00:00"))
+    project.options["workers"] = 2
+    result = project.build()
+    assert result.ok, result.log
+    progress = [line.split(": ")[-1] for line in result.log.splitlines() if "new photo pairs" in line]
+    assert progress == ["processed 20 of 24 new photo pairs", "processed 24 of 24 new photo pairs"], progress
+    again = project.build()
+    assert again.ok and "new photo pairs" not in again.log
