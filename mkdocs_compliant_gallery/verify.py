@@ -275,8 +275,16 @@ class _Finder:
         """What each forbidden string found in `text` is, once per string, sorted."""
         hits: set[str] = set()
         if self.folded or self.exact:
-            for match in _TOKEN.finditer(text):
-                parts = match.group(0).split(".")
+            # Each distinct token once: pages and scripts repeat most of theirs many times.
+            for token in set(_TOKEN.findall(text)):
+                if "." not in token:
+                    if token in self.exact:
+                        hits.add(self.exact[token])
+                    folded = self.folded.get(token.casefold())
+                    if folded is not None:
+                        hits.add(folded)
+                    continue
+                parts = token.split(".")
                 for start in range(len(parts)):
                     for end in range(start + 1, min(len(parts), start + self.max_parts) + 1):
                         candidate = ".".join(parts[start:end])
