@@ -450,3 +450,39 @@ def test_plain_mkdocs_theme_gets_a_working_accessible_gallery(browser: Browser, 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "mkdocs-theme-page.png"), full_page=True)
         page.context.close()
+
+
+@pytest.mark.parametrize("theme", ["material", "mkdocs"])
+def test_preview_panels_and_banner_are_visible_and_accessible(browser: Browser, project: Project, axe_js: Path, theme: str) -> None:
+    """The `mkdocs serve` preview of a case out of scope: a visible panel in its place, a banner on top, no photo."""
+    project.theme = {"name": theme}
+    project.consent("C-2026-0001")["channels"] = {"permit": ["social"]}
+    project.consent("C-2026-0003")["revoked_on"] = "2026-11-01"
+    result = run_build(project.write(), command="serve")
+    assert result.ok, result.log
+    with serving(result.site) as url:
+        page = open_page(browser, Site(result.site, url), GALLERY, "desktop")
+        banner, panel = box(page, ".cg-preview-banner"), box(page, ".cg-preview-panel--problem")
+        assert banner["y"] < 5 and banner["height"] > 20, "the banner is the first thing on the page"
+        assert panel["height"] > 40 and page.locator(".cg-preview-panel--problem").is_visible()
+        assert page.locator(".cg-preview-panel--removed").is_visible()
+        assert page.locator(".cg-preview-panel img, .cg-preview-panel picture").count() == 0
+        assert page.locator(".cg-case").count() == 1, "only lips-002 is rendered as a card"
+        page.add_script_tag(path=str(axe_js))
+        context = {"include": [".cg-preview-banner", ".cg-preview-panel"]}
+        found = page.evaluate("([context, runOnly]) => axe.run(context, {runOnly})", [context, WCAG])
+        assert [v["id"] for v in found["violations"]] == [], found["violations"]
+        assert "color-contrast" in {rule["id"] for rule in found["passes"]}
+        page.locator(".cg-preview-banner a").click()
+        page.wait_for_url("**/compliant-gallery-preview/")
+        assert "CG202" in page.locator(".cg-preview-problems").inner_text()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.goto(url + GALLERY)
+        page.screenshot(path=str(ARTIFACTS / f"preview-{theme}-page.png"), full_page=True)
+        if theme == "material" and os.environ.get("CG_UPDATE_SCREENSHOTS") == "1":
+            # The whole page at half size: the banner on top, the card, then the two panels.
+            page.wait_for_function("[...document.querySelectorAll('.cg-gallery img')].every(i => i.complete && i.naturalWidth > 0)")
+            with Image.open(io.BytesIO(page.screenshot(full_page=True))) as image:
+                half = image.convert("RGB").resize((image.width // 2, image.height // 2), Image.Resampling.LANCZOS)
+                half.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(DOCS_SCREENSHOTS / "preview.png", optimize=True)
+        page.context.close()
