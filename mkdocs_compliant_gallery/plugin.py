@@ -109,6 +109,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             workers=options.workers,
             practitioner_registration=options.practitioner_registration,
             claims_forbidden=tuple(options.claims_forbidden),
+            face_guard=options.face_guard,
         )
 
     # Validation runs here, after MkDocs cleaned site_dir, so a failure cannot leave the old site behind.
@@ -121,6 +122,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.gallery = gallery
         _exclude_inputs(files, settings)
         gallery.prepare()
+        _log_face_guard(gallery)
         for warning in gallery.warnings():
             log.warning(warning.format())
         for case_id, reason in gallery.removed().items():
@@ -253,6 +255,17 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
                 if path.exists():
                     server.watch(str(path))
         return server
+
+
+def _log_face_guard(gallery: GalleryBuild) -> None:
+    """The guard switched off, and every photo a person exempted from it: said on every build, not once."""
+    if not gallery.settings.face_guard:
+        log.warning(
+            "face_guard is off: photos whose release does not allow the face are published without the face check "
+            "(recorded in the publication log); remove 'face_guard: false' to check them again"
+        )
+    for item in gallery.face_reviewed:
+        log.info(f"{item.where}: face check of '{item.src}' skipped, reviewed by {item.reviewed_by}: {item.reason}")
 
 
 def _page_path(page: Page, config: MkDocsConfig) -> str:
