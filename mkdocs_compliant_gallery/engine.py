@@ -256,10 +256,11 @@ class GalleryBuild:
             needed = self.settings.face_guard and needs_face_check(self.decisions[case.id].consent)
             for ref in case.image_refs():
                 review = ref.face_review
-                if needed and review is not None:
+                if needed and review is not None and (case.id, ref.src) not in wanted:  # once per photo, if listed twice
                     where = Where(case.file, review.line, f"case {case.id}.photos.face_check")
                     self.face_reviewed.append(FaceReviewed(case.id, ref.src, review.reviewed_by, review.reason, where))
-                wanted[(case.id, ref.src)] = needed and review is None
+                # A photo listed twice is scanned if either listing asks for it.
+                wanted[(case.id, ref.src)] = wanted.get((case.id, ref.src), False) or (needed and review is None)
         if not any(wanted.values()):
             return wanted
         problem = faces.available()
