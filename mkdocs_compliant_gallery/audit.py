@@ -26,6 +26,8 @@ class PublishedRecord:
     pages: list[str]
     images: list[str]
     allowed_claims: list[dict[str, str]] = field(default_factory=list)
+    # Per photo: what the face guard did (scanned, reviewed by whom and why, not needed, off).
+    face_checks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -39,6 +41,7 @@ class BuildRecord:
     config_sha256: str
     channel: str
     git: dict[str, Any] | None
+    face_guard: dict[str, Any] = field(default_factory=dict)  # on or off, and the detector that scanned
     published: list[PublishedRecord] = field(default_factory=list)
     removed: list[dict[str, str]] = field(default_factory=list)
 

@@ -29,10 +29,11 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
 
-from . import audit
+from . import audit, faces
 from .consent import load_register
 from .engine import GalleryBuild, Settings
-from .manifest import load_manifest
+from .images import ImageRejectedError, ImageSettings, published_faces
+from .manifest import ImageRef, load_manifest
 from .plugin import CompliantGalleryPlugin
 from .render import DIRECTIVE, parse_directive
 from .report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
@@ -164,6 +165,10 @@ def _check(args: argparse.Namespace) -> int:
     else:
         if not project.plugin.config.enabled:
             print(f"warning: {args.config_file}: the compliant-gallery plugin is disabled ('enabled: false'); checked anyway")
+        if not settings.face_guard:
+            print("warning: face_guard is off: photos whose release does not allow the face are not checked for faces")
+        for reviewed in gallery.face_reviewed:
+            print(f"info: {reviewed.where}: face check of '{reviewed.src}' skipped, reviewed by {reviewed.reviewed_by}: {reviewed.reason}")
         soon_first = [v for v in warnings if v.code == "CG211"]
         for violation in [*soon_first, *errors, *(v for v in warnings if v.code != "CG211")]:
             print(f"{violation.severity.value}: {violation.format()}")
@@ -215,6 +220,57 @@ def _report(args: argparse.Namespace) -> int:
     print(text_summary(report))
     print(f"report written to {output}")
     return 0
+
+
+# -- suggest-redactions ---------------------------------------------------------------------------------------
+
+
+def _suggest_redactions(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    settings = project.settings
+    manifest = load_manifest(settings.manifest, project.shown(settings.manifest), settings.project_root, settings.photos)
+    case = manifest.cases.get(args.case_id)
+    if case is None:
+        close = difflib.get_close_matches(args.case_id, list(manifest.cases), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise UsageError(f"{manifest.file}: no case '{args.case_id}'{hint}")
+    problem = faces.available()
+    if problem is not None:
+        raise UsageError(f"the face detector cannot run: {problem}")
+    print(f"# Faces the guard finds in case {case.id}, and redactions that hide them ([x, y, width, height] in pixels")
+    print("# of the upright original). Paste one 'redact:' line into the photo's entry, replacing any 'redact:' it has;")
+    print("# it keeps the boxes already there. Look at the published photo afterwards: the detector can miss a face.")
+    found_any = False
+    for pair in case.photos:
+        for label, ref in (("before", pair.before), ("after", pair.after)):
+            print(f"\n{manifest.file}:{ref.line}: case {case.id}, view {pair.view}, {label}: {ref.src}")
+            try:
+                found_any = _suggest_for(ref, settings.images) or found_any
+            except ImageRejectedError as rejected:
+                print(f"  cannot be read: {rejected.violation.message}")
+    if not found_any:
+        print("\nNo face found.")
+    return 0
+
+
+def _suggest_for(ref: ImageRef, image_settings: ImageSettings) -> bool:
+    """Print the redaction options for one photo; True when it shows a face."""
+    boxes, size = published_faces(ref, image_settings)
+    if not boxes:
+        print("  no face found")
+        return False
+    print(f"  {'face' if len(boxes) == 1 else f'{len(boxes)} faces'} at {', '.join(faces.box_text(b) for b in boxes)}")
+    options = (
+        ("eye band", tuple(faces.eye_band(b, size) for b in boxes)),
+        ("full face", tuple(faces.face_region(b, size) for b in boxes)),
+    )
+    for name, extra in options:
+        # Checked by scanning again with the redaction applied: an eye band often leaves a face the guard still sees.
+        remaining, _ = published_faces(ref, image_settings, extra)
+        verdict = "clears the face guard" if not remaining else f"the guard still finds {', '.join(faces.box_text(b) for b in remaining)}"
+        print(f"  {name} ({verdict}):")
+        print(f"    redact: {faces.box_list_text(ref.redact + extra)}")
+    return True
 
 
 # -- withdraw -----------------------------------------------------------------------------------------------
@@ -461,7 +517,7 @@ def parser() -> argparse.ArgumentParser:
         prog="compliant-gallery",
         description="Check a clinic gallery against its consent register, report on it, and record withdrawals.",
     )
-    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{check,report,withdraw}")
+    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{check,report,withdraw,suggest-redactions}")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -479,6 +535,10 @@ def parser() -> argparse.ArgumentParser:
     withdraw.add_argument(
         "--received", type=_date, required=True, metavar="YYYY-MM-DD", help="the date the written withdrawal was received"
     )
+    suggest = command(
+        "suggest-redactions", "print ready-to-paste 'redact:' regions (eye band or full face) for the faces found in a case's photos"
+    )
+    suggest.add_argument("case_id", metavar="CASE", help="the id of the case in the manifest")
     return main_parser
 
 
@@ -486,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 clean, 1 violations, 2 usage or config error)."""
     args = parser().parse_args(argv)
     _log_mkdocs_problems()
-    handlers = {"check": _check, "report": _report, "withdraw": _withdraw}
+    handlers = {"check": _check, "report": _report, "withdraw": _withdraw, "suggest-redactions": _suggest_redactions}
     try:
         return handlers[args.command](args)
     except UsageError as error:

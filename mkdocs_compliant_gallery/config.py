@@ -99,6 +99,7 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     build_date = BuildDate()
     practitioner_registration = opt.Optional(opt.Type(str))  # shown on every card under the AU pack
     claims_forbidden = opt.ListOfItems(opt.Type(str), default=[])  # words added to the guarantee-language list
+    face_guard = opt.Type(bool, default=True)  # scan photos whose release forbids the face; off: warned and recorded
 
     # Images
     widths = Widths(default=[480, 960, 1600])

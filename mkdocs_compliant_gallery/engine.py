@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, audit
+from . import __version__, audit, faces
 from .consent import Register, load_register
 from .images import POOL_WORKER_ENV, ImageSettings, PairJob, PairResult, SourceDigests, load_cached, pair_key, process_fresh, purge_cache
 from .jurisdictions import PACKS, PackContext, pack_disclosures
 from .manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
-from .policy import GUARANTEE_WORDS, Decision, Rules, decide_all
+from .policy import GUARANTEE_WORDS, Decision, Rules, decide_all, needs_face_check
 from .preview import Preview
 from .render import Directive, PublishedCase, Renderer, disclosure_texts
 from .scrub import scrub_tree
@@ -56,6 +56,7 @@ class Settings:
     workers: int = 0
     practitioner_registration: str | None = None
     claims_forbidden: tuple[str, ...] = ()
+    face_guard: bool = True  # scan photos whose release does not allow the face (CG209); off is logged and recorded
 
     def shown(self, path: Path) -> str:
         return display_path(path, self.project_root)
@@ -82,6 +83,17 @@ class Rendered:
     violations: tuple[Violation, ...] = ()
     shown: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FaceReviewed:
+    """A photo the face guard did not scan because a person recorded that it shows no identifiable face."""
+
+    case: str
+    src: str
+    reviewed_by: str
+    reason: str
+    where: Where
 
 
 @dataclass
@@ -112,6 +124,8 @@ class GalleryBuild:
         self.processed = 0
         self.cache_keys: set[str] = set()
         self.started = time.monotonic()
+        self.face_detector = ""  # the detector's identity when this build scanned any photo
+        self.face_reviewed: list[FaceReviewed] = []
 
     # -- loading and deciding -------------------------------------------------------------------------
 
@@ -169,10 +183,22 @@ class GalleryBuild:
     def _process_images(self) -> None:
         assert self.manifest is not None
         settings = self.settings
+        cases = [case for case in self.manifest.cases.values() if self.decisions[case.id].removed is None]
+        scans = self._face_scans(cases)
         jobs = [
-            PairJob(case.id, pair.view, self.manifest.file, pair.before, pair.after, pair.edits, settings.images, str(settings.cache_dir))
-            for case in self.manifest.cases.values()
-            if self.decisions[case.id].removed is None
+            PairJob(
+                case.id,
+                pair.view,
+                self.manifest.file,
+                pair.before,
+                pair.after,
+                pair.edits,
+                settings.images,
+                str(settings.cache_dir),
+                (scans[(case.id, pair.before.src)], scans[(case.id, pair.after.src)]),
+                self.face_detector,
+            )
+            for case in cases
             for pair in case.photos
         ]
         results: dict[tuple[str, str], PairResult] = {}
@@ -241,6 +267,58 @@ class GalleryBuild:
             pack_context = PackContext(settings.channel, settings.practitioner_registration)
             extra = pack_disclosures(case, treatment, settings.jurisdictions, pack_context)
             self.published[case.id] = PublishedCase(case, treatment, pairs, disclosure_texts(treatment, material, extra))
+
+    def _face_scans(self, cases: list[Case]) -> dict[tuple[str, str], bool]:
+        """Which photos the face guard scans; CG111 when some need it and the detector cannot run."""
+        wanted: dict[tuple[str, str], bool] = {}
+        for case in cases:
+            needed = self.settings.face_guard and needs_face_check(self.decisions[case.id].consent)
+            for ref in case.image_refs():
+                review = ref.face_review
+                if needed and review is not None and (case.id, ref.src) not in wanted:  # once per photo, if listed twice
+                    where = Where(case.file, review.line, f"case {case.id}.photos.face_check")
+                    self.face_reviewed.append(FaceReviewed(case.id, ref.src, review.reviewed_by, review.reason, where))
+                # A photo listed twice is scanned if either listing asks for it.
+                wanted[(case.id, ref.src)] = wanted.get((case.id, ref.src), False) or (needed and review is None)
+        if not any(wanted.values()):
+            return wanted
+        problem = faces.available()
+        if problem is None:
+            self.face_detector = faces.default_detector().identity
+            return wanted
+        needing = sorted({case_id for (case_id, _), scan in wanted.items() if scan})
+        self.violations.append(
+            Violation(
+                "CG111",
+                Where("mkdocs.yml", 0, "face_guard"),
+                f"the photos of {len(needing)} case(s) ({', '.join(needing)}) need the face check, since their releases do not "
+                f"allow the face, but the face detector cannot run: {problem}",
+                f"{faces.INSTALL_HINT}; or, knowing that faces then go unchecked, set 'face_guard: false' in the plugin options "
+                "(a warning on every build, recorded in the publication log)",
+            )
+        )
+        # Fail closed: the build stops on CG111; the photos are still processed for the other checks.
+        return dict.fromkeys(wanted, False)
+
+    def face_checks(self, case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[dict[str, Any]]:
+        """What the face guard did with each photo of a published case, for the publication log."""
+        reviewed = {(r.case, r.src): r for r in self.face_reviewed}
+        consent = self.decisions[case.id].consent
+        checks: list[dict[str, Any]] = []
+        for pair, result in pairs:
+            for ref, image in zip(pair.images, (result.before, result.after), strict=True):
+                entry: dict[str, Any] = {"photo": ref.src}
+                review = reviewed.get((case.id, ref.src))
+                if not self.settings.face_guard:
+                    entry["check"] = "off"
+                elif not needs_face_check(consent):
+                    entry["check"] = "not needed: the release allows the face"
+                elif review is not None:
+                    entry.update(check="reviewed", reviewed_by=review.reviewed_by, reason=review.reason)
+                else:
+                    entry["check"] = "scanned: no face" if image is not None and image.face_scanned and not image.faces else "scanned"
+                checks.append(entry)
+        return checks
 
     def _missing_capture_dates(self, case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> bool:
         """CG514: UK advertising asks for proof that images are genuine; the capture date is part of it."""
@@ -405,6 +483,7 @@ class GalleryBuild:
             config_sha256=hashlib.sha256(config_text).hexdigest(),
             channel=settings.channel,
             git=audit.git_state(settings.project_root),
+            face_guard={"enabled": settings.face_guard, "detector": self.face_detector or None},
         )
         for case_id in sorted(self.uses):
             item = self.published[case_id]
@@ -427,6 +506,7 @@ class GalleryBuild:
                     sorted(self.uses[case_id].pages),
                     images,
                     [{"phrase": phrase, "reason": reason} for phrase, reason in item.case.allowed_claims],
+                    self.face_checks(item.case, item.pairs),
                 )
             )
         removed = self.removed()

@@ -16,15 +16,15 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import PIL
 from PIL import Image, ImageCms, ImageDraw, ImageOps, UnidentifiedImageError, features
 
-from . import structure
-from .manifest import Edit, ImageRef
+from . import faces, structure
+from .manifest import Box, Edit, ImageRef
 from .provenance import editing_software
 from .violations import Violation, Where
 
@@ -36,7 +36,7 @@ try:  # HEIC/HEIF from phones; optional at import so the engine still loads with
 except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
     HEIF_VERSION = None
 
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"  # 4: face scan results in meta.json
 POOL_WORKER_ENV = "COMPLIANT_GALLERY_POOL_WORKER"
 PILLOW_VERSION = PIL.__version__
 # Encoder versions change output bytes: part of every cache key.
@@ -80,6 +80,8 @@ class ProcessedImage:
     height: int
     renditions: tuple[Rendition, ...]
     captured: str | None = None  # the original's EXIF capture time, ISO 8601, when it has one
+    face_scanned: bool = False  # the face guard looked at the published pixels
+    faces: tuple[Box, ...] = ()  # what it found, in pixels of the upright original
 
     def of_format(self, fmt: str) -> list[Rendition]:
         return sorted((r for r in self.renditions if r.fmt == fmt), key=lambda r: r.width)
@@ -97,6 +99,9 @@ class PairJob:
     edits: tuple[Edit, ...]
     settings: ImageSettings
     cache_dir: str
+    # Which photos (before, after) the face guard scans: those whose release does not allow the face.
+    face_scan: tuple[bool, bool] = (False, False)
+    face_detector: str = ""  # the detector's identity when any photo is scanned; part of the key
 
     @property
     def images(self) -> tuple[ImageRef, ImageRef]:
@@ -115,6 +120,8 @@ class PairJob:
                 boxes,
                 [asdict(e) for e in self.edits],
                 asdict(self.settings),
+                self.face_scan,
+                self.face_detector if any(self.face_scan) else "",
             ],
             sort_keys=True,
             default=str,
@@ -242,11 +249,27 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
             ),
             key,
         )
+    found: list[tuple[Box, ...]] = []
+    for ref, item, image, wanted in zip(job.images, decoded, prepared, job.face_scan, strict=True):
+        if not wanted:
+            found.append(())
+            continue
+        try:
+            boxes = tuple(_to_original(box, ref, item) for box in faces.scan(image))
+        except faces.DetectorUnavailableError as error:
+            fix = f"{faces.INSTALL_HINT}, or set 'face_guard: false' in the plugin options"
+            return PairResult(job.case_id, job.view, None, None, (Violation("CG111", where[ref.src], str(error), fix, job.case_id),), key)
+        found.append(boxes)
+        if boxes:
+            violations.append(face_violation(job, ref, item.original_size, boxes, where[ref.src]))
     sizes = output_sizes(first.width, first.height, second.width, job.settings.widths)
     final = Path(job.cache_dir) / key
     staged = Path(tempfile.mkdtemp(prefix=f".staging-{key}-", dir=job.cache_dir))
     try:
-        outputs = [_encode_all(image, sizes, job.settings, staged, final, item) for item, image in zip(decoded, prepared, strict=True)]
+        outputs = [
+            replace(_encode_all(image, sizes, job.settings, staged, final, item), face_scanned=wanted, faces=boxes)
+            for item, image, wanted, boxes in zip(decoded, prepared, job.face_scan, found, strict=True)
+        ]
         result = PairResult(job.case_id, job.view, outputs[0], outputs[1], tuple(violations), key)
         _commit(staged, final, result)
     except OutputRejectedError as error:
@@ -382,6 +405,54 @@ def _redact_and_crop(decoded: _Decoded, ref: ImageRef, where: Where, case_id: st
     return image
 
 
+def published_faces(ref: ImageRef, settings: ImageSettings, extra_redact: tuple[Box, ...] = ()) -> tuple[tuple[Box, ...], tuple[int, int]]:
+    """Faces the guard finds on the pixels `ref` publishes (its redactions plus `extra_redact`, then its crop).
+
+    Returns the boxes in pixels of the upright original, and that original's upright size. Raises
+    `ImageRejectedError` for a photo the pipeline refuses and `faces.DetectorUnavailableError` without the detector.
+    """
+    where = Where(ref.src, ref.line)
+    decoded = _decode(ref, settings, where, "")
+    target = replace(ref, redact=ref.redact + extra_redact)
+    prepared = _redact_and_crop(decoded, target, where, "")
+    return tuple(_to_original(box, target, decoded) for box in faces.scan(prepared)), decoded.original_size
+
+
+def _to_original(box: Box, ref: ImageRef, decoded: _Decoded) -> Box:
+    """A box in the prepared (redacted, cropped, maybe DCT-downscaled) pixels, in pixels of the upright original."""
+    width, height = decoded.original_size
+    sx, sy = decoded.image.width / width, decoded.image.height / height
+    # The crop origin exactly as `_redact_and_crop` rounded it.
+    ox, oy = (round(ref.crop[0] * sx), round(ref.crop[1] * sy)) if ref.crop else (0, 0)
+    x, y, w, h = box
+    left, top = max(0, math.floor((x + ox) / sx)), max(0, math.floor((y + oy) / sy))
+    right, bottom = min(width, math.ceil((x + w + ox) / sx)), min(height, math.ceil((y + h + oy) / sy))
+    return (left, top, right - left, bottom - top)
+
+
+def face_violation(job: PairJob, ref: ImageRef, size: tuple[int, int], boxes: tuple[Box, ...], where: Where) -> Violation:
+    """CG209 for faces found on a photo whose release does not allow the face, with ready-to-paste fixes."""
+    entry = "before" if ref is job.before else "after"
+    shown = ", ".join(faces.box_text(box) for box in boxes)
+    redact = faces.box_list_text(ref.redact + tuple(faces.face_region(box, size) for box in boxes))
+    crop = faces.crop_avoiding(boxes, ref.crop, size)
+    crop_fix = (
+        f", or crop the face out: 'crop: {faces.box_text(crop)}' on the same entry (and the other photo to the same shape)"
+        if crop is not None
+        else ""
+    )
+    return Violation(
+        "CG209",
+        where,
+        f"'{ref.src}' shows {'a face' if len(boxes) == 1 else f'{len(boxes)} faces'} at {shown} "
+        "([x, y, width, height] in pixels of the upright original) but the release does not allow the face",
+        f"redact it: 'redact: {redact}' on the '{entry}:' entry{crop_fix} "
+        f"('compliant-gallery suggest-redactions {job.case_id}' prints an eye-band option too); or obtain a release that allows the face. "
+        "If no face is there, record who checked: 'face_check: {reviewed_by: NAME, reason: TEXT}' on the entry",
+        job.case_id,
+    )
+
+
 def _encode_all(
     image: Image.Image, sizes: list[tuple[int, int]], settings: ImageSettings, staged: Path, final: Path, source: _Decoded
 ) -> ProcessedImage:
@@ -480,7 +551,18 @@ def _load_cached(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Vi
                 if digest[:20] != Path(r["name"]).stem or verify_output(data, r["fmt"], (r["width"], r["height"])):
                     return None
                 renditions.append(Rendition(r["fmt"], r["width"], r["height"], r["name"], str(path), digest))
-            images.append(ProcessedImage(entry["source_sha256"], entry["width"], entry["height"], tuple(renditions), entry.get("captured")))
+            found = tuple((int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in entry.get("faces", []))
+            images.append(
+                ProcessedImage(
+                    entry["source_sha256"],
+                    entry["width"],
+                    entry["height"],
+                    tuple(renditions),
+                    entry.get("captured"),
+                    bool(entry.get("face_scanned", False)),
+                    found,
+                )
+            )
         violations = tuple(Violation(v["code"], Where(**v["where"]), v["message"], v["fix"], v["case"]) for v in meta["violations"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -510,6 +592,8 @@ def _image_meta(image: ProcessedImage) -> dict[str, object]:
         "width": image.width,
         "height": image.height,
         "renditions": [{"fmt": r.fmt, "width": r.width, "height": r.height, "name": r.name} for r in image.renditions],
+        "face_scanned": image.face_scanned,
+        "faces": [list(box) for box in image.faces],
     }
 
 

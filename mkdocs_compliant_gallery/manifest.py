@@ -52,8 +52,9 @@ CASE_KEYS = {
     "allow_claims",
 }
 SHOWS_KEYS = ("face", "name", "distinctive_marks")
-PHOTO_KEYS = {"view", "before", "after", "crop", "redact", "edits"}
-IMAGE_KEYS = {"src", "alt", "crop", "redact"}
+PHOTO_KEYS = {"view", "before", "after", "crop", "redact", "edits", "face_check"}
+IMAGE_KEYS = {"src", "alt", "crop", "redact", "face_check"}
+FACE_CHECK_KEYS = {"reviewed_by", "reason"}
 LAYOUTS = ("side-by-side", "slider")
 
 Box = tuple[int, int, int, int]
@@ -79,6 +80,15 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class FaceReview:
+    """A person's recorded judgement that the face guard's finding on a photo is a false positive."""
+
+    reviewed_by: str
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True)
 class ImageRef:
     """One photo file of a pair, with the boxes that apply to it."""
 
@@ -88,6 +98,7 @@ class ImageRef:
     crop: Box | None
     redact: tuple[Box, ...]
     line: int
+    face_review: FaceReview | None = None
 
 
 @dataclass(frozen=True)
@@ -312,16 +323,23 @@ def _load_pair(manifest: Manifest, case_fields: Fields, item: object, line: int,
     view = fields.text("view", required=True, fix="add 'view: front' (or left, right, oblique-left, ...)")
     crop = _box(fields, "crop")
     redact = _boxes(fields, "redact")
+    review = _face_review(fields)
     edits = _edits(fields)
-    before = _load_image(manifest, fields, "before", crop, redact, project_root)
-    after = _load_image(manifest, fields, "after", crop, redact, project_root)
+    before = _load_image(manifest, fields, "before", crop, redact, review, project_root)
+    after = _load_image(manifest, fields, "after", crop, redact, review, project_root)
     if view is None or before is None or after is None:
         return None
     return PhotoPair(view=view, before=before, after=after, edits=edits, line=line)
 
 
 def _load_image(
-    manifest: Manifest, pair: Fields, key: str, crop: Box | None, redact: tuple[Box, ...], project_root: Path
+    manifest: Manifest,
+    pair: Fields,
+    key: str,
+    crop: Box | None,
+    redact: tuple[Box, ...],
+    review: FaceReview | None,
+    project_root: Path,
 ) -> ImageRef | None:
     fields = pair.mapping(key, required=True)
     if fields is None:
@@ -333,12 +351,13 @@ def _load_image(
     )
     own_crop = _box(fields, "crop") if "crop" in fields.data else crop
     own_redact = _boxes(fields, "redact") if "redact" in fields.data else redact
+    own_review = _face_review(fields) if "face_check" in fields.data else review
     if src is None or alt is None:
         return None
     path = _resolve_photo(fields, src, manifest.photos_root, project_root)
     if path is None:
         return None
-    return ImageRef(src=src, path=path, alt=alt, crop=own_crop, redact=own_redact, line=fields.line("src"))
+    return ImageRef(src=src, path=path, alt=alt, crop=own_crop, redact=own_redact, line=fields.line("src"), face_review=own_review)
 
 
 def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Path) -> Path | None:
@@ -424,6 +443,21 @@ def _wrap(value: object, line: int) -> LocatedMap:
     wrapper.line = line
     wrapper.key_lines = {"box": line}
     return wrapper
+
+
+def _face_review(fields: Fields) -> FaceReview | None:
+    """`face_check: {reviewed_by, reason}`: both named, so a suppressed CG209 always has an owner and a reason."""
+    entry = fields.mapping("face_check")
+    if entry is None:
+        return None
+    entry.reject_unknown(FACE_CHECK_KEYS)
+    reviewed_by = entry.text("reviewed_by", required=True, fix="name the person who looked at the photo: 'reviewed_by: Dr Lee'")
+    reason = entry.text(
+        "reason", required=True, fix="say why no face is identifiable, e.g. 'the detection is a pattern on the gown' (it is recorded)"
+    )
+    if reviewed_by is None or reason is None:
+        return None
+    return FaceReview(reviewed_by, reason, fields.line("face_check"))
 
 
 def _edits(fields: Fields) -> tuple[Edit, ...]:

@@ -120,6 +120,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             workers=options.workers,
             practitioner_registration=options.practitioner_registration,
             claims_forbidden=tuple(options.claims_forbidden),
+            face_guard=options.face_guard,
         )
 
     # Validation runs here, after MkDocs cleaned site_dir, so a failure cannot leave the old site behind.
@@ -133,6 +134,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.gallery = gallery
         _exclude_inputs(files, settings)
         gallery.prepare()
+        _log_face_guard(gallery)
         if self.command != "serve":  # the preview logs what changed, once every page is known
             for warning in gallery.warnings():
                 log.warning(warning.format())
@@ -338,6 +340,17 @@ def _one_line(violation: Violation) -> str:
     case = f"{violation.case} " if violation.case else ""
     fix = f"; fix: {violation.fix}" if violation.fix else ""
     return f"{case}{violation.code} {violation.message} ({violation.where}){fix}"
+
+
+def _log_face_guard(gallery: GalleryBuild) -> None:
+    """The guard switched off, and every photo a person exempted from it: said on every build, not once."""
+    if not gallery.settings.face_guard:
+        log.warning(
+            "face_guard is off: photos whose release does not allow the face are published without the face check "
+            "(recorded in the publication log); remove 'face_guard: false' to check them again"
+        )
+    for item in gallery.face_reviewed:
+        log.info(f"{item.where}: face check of '{item.src}' skipped, reviewed by {item.reviewed_by}: {item.reason}")
 
 
 def _page_path(page: Page, config: MkDocsConfig) -> str:

@@ -371,6 +371,11 @@ def _identifiability(case: Case, consent: Consent) -> list[Violation]:
     return found
 
 
+def needs_face_check(consent: Consent | None) -> bool:
+    """Whether the face guard scans a case's photos: unless its release allows the face (no release allows nothing)."""
+    return consent is None or not consent.allows.get("face", False)
+
+
 def disclosure_violations(
     case: Case, consent: Consent | None, treatment: Treatment | None, claim_words: tuple[str, ...] = GUARANTEE_WORDS
 ) -> list[Violation]:
