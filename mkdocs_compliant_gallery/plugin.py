@@ -38,8 +38,9 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
 
     def __init__(self) -> None:
         self.command: str = "build"
-        # What the previous `mkdocs serve` build reported, so a rebuild logs only what changed.
-        self.reported: set[ProblemKey] | None = None
+        # What the previous `mkdocs serve` build of which project reported, so a rebuild logs only what changed.
+        # MkDocs keeps one instance per process, across projects loaded in it too, hence the project's path.
+        self.reported: tuple[str, set[ProblemKey]] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -284,7 +285,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         site = Path(config.site_dir)
         guard_problems = gallery.guard(site)
         problems = self.gallery_errors + self.page_problems + guard_problems
-        self._log_preview(gallery, problems)
+        self._log_preview(gallery, problems, config.config_file_path or "")
         if guard_problems:
             # A real build would empty site/ and fail: serve one page that says why, nothing else.
             clean_directory(config.site_dir)
@@ -300,23 +301,23 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         gallery.purge_cache()
         log.info(gallery.summary())
 
-    def _log_preview(self, gallery: GalleryBuild, problems: list[Violation]) -> None:
+    def _log_preview(self, gallery: GalleryBuild, problems: list[Violation], project: str) -> None:
         """One line per problem on the first preview build; afterwards only what is new and what was fixed."""
         notes = gallery.warnings() + list(gallery.removed().values())
-        if self.reported is None:
+        if self.reported is None or self.reported[0] != project:
             for item in sorted(problems + notes, key=lambda v: v.sort_key):
                 level = log.warning if item.severity is not Severity.REMOVED else log.info
                 level(_one_line(item))
             if problems:
                 log.warning(f"{len(problems)} gallery problems: shown in the preview; `mkdocs build` fails until they are fixed")
         else:
-            found = changes(self.reported, problems + notes)
+            found = changes(self.reported[1], problems + notes)
             for key in found.fixed:
                 log.info(f"fixed: {key.label()}")
             for item in found.new:
                 level = log.warning if item.severity is not Severity.REMOVED else log.info
                 level(f"new: {_one_line(item)}")
-        self.reported = {ProblemKey.of(item) for item in problems + notes}
+        self.reported = (project, {ProblemKey.of(item) for item in problems + notes})
 
     def on_build_error(self, *, error: Exception) -> None:
         # Once writing has begun a failure may leave gallery files behind: empty the site instead.

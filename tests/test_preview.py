@@ -228,3 +228,18 @@ def test_serve_shows_the_problem_then_the_case_once_the_register_is_fixed(sample
 
 def _attribute_values(html_text: str, name: str) -> list[str]:
     return [piece.split('"')[0] for piece in html_text.split(f' {name}="')[1:]]
+
+
+def test_rebuilds_log_only_what_changed(project: Project) -> None:
+    """MkDocs keeps the plugin instance across serve rebuilds (and in this process): the second build reports changes."""
+    project.consent("C-2026-0001")["channels"] = {"permit": ["social"]}
+    project.consent("C-2026-0003")["revoked_on"] = "2026-11-01"
+    first = _serve_build(project)
+    assert first.log.count("lips-001 CG202") == 1 and first.log.count("brow-001 CG203") == 1
+    project.consent("C-2026-0001")["channels"] = {"permit": ["website"]}
+    project.consent("C-2026-0002")["channels"] = {"permit": ["social"]}
+    second = _serve_build(project)
+    assert "fixed: lips-001 CG202" in second.log
+    assert "new: lips-002 CG202 release does not permit the 'website' channel" in second.log
+    shown = [line for line in second.log.splitlines() if not line.startswith("DEBUG")]
+    assert not [line for line in shown if "brow-001" in line], "an unchanged removal is not logged again"
