@@ -34,8 +34,9 @@ from .consent import load_register
 from .engine import GalleryBuild, Settings
 from .manifest import load_manifest
 from .plugin import CompliantGalleryPlugin
-from .render import DIRECTIVE, parse_directive
+from .render import parse_directive
 from .report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
+from .tripwire import DIRECTIVE
 from .violations import Violation, Where, display_path
 
 YAML_SUFFIXES = (".yml", ".yaml")

@@ -71,7 +71,10 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.site_dir = config.site_dir
         if not self.config.enabled:
             return config
-        tripwire.activate()
+        # Markdown converted after the pages were placed (blog excerpts) loses its directives: see tripwire.py.
+        tripwire.activate(lambda: self.writing)
+        if tripwire.__name__ not in config.markdown_extensions:
+            config.markdown_extensions.append(tripwire.__name__)
         if str(TEMPLATE_DIR) not in config.theme.dirs:
             # Appended last, so the theme and a user's custom_dir override our fragments.
             config.theme.dirs.append(str(TEMPLATE_DIR))
