@@ -75,6 +75,11 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         tripwire.activate(lambda: self.writing)
         if tripwire.__name__ not in config.markdown_extensions:
             config.markdown_extensions.append(tripwire.__name__)
+        # The guard must see what every other post_build handler wrote, hooks and equal priorities included.
+        post_build = config.plugins.events["post_build"]
+        if self.on_post_build in post_build:
+            post_build.remove(self.on_post_build)
+            post_build.append(self.on_post_build)
         if str(TEMPLATE_DIR) not in config.theme.dirs:
             # Appended last, so the theme and a user's custom_dir override our fragments.
             config.theme.dirs.append(str(TEMPLATE_DIR))
