@@ -20,6 +20,7 @@ from . import tripwire
 from .config import GalleryConfig, option_names
 from .engine import IMAGE_FOLDER, GalleryBuild, Settings, resolve_build_date
 from .images import ImageSettings
+from .neighbours import optimize_problems, social_problems
 from .render import TEMPLATE_DIR, Renderer, find_directives, line_in_source, parse_directive, treatment_pages
 from .verify import disclosure_problems
 from .violations import Violation, Where, display_path, report
@@ -71,6 +72,14 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.site_dir = config.site_dir
         if not self.config.enabled:
             return config
+        settings = self.settings(config)
+        plugins = list(config.plugins.items())
+        conflicts = optimize_problems(plugins) + social_problems(
+            plugins, (settings.photos, settings.manifest, settings.consents), Path.cwd()
+        )
+        if conflicts:
+            clean_directory(config.site_dir)  # a refused build leaves no gallery behind, as any failed build
+            raise PluginError("compliant-gallery: another plugin would publish gallery photos unchecked:\n  " + "\n  ".join(conflicts))
         # Markdown converted after the pages were placed (blog excerpts) loses its directives: see tripwire.py.
         tripwire.activate(lambda: self.writing)
         if tripwire.__name__ not in config.markdown_extensions:
