@@ -34,6 +34,18 @@ def _yaml_bomb(project: Project) -> None:
     project.manifest_text = "\n".join(lines) + "\n" + _manifest_text(project)
 
 
+def _nesting_bomb(project: Project) -> None:
+    """A few hundred kilobytes of brackets: libyaml's composer recursed until the process crashed."""
+    project.manifest_text = "x: " + "[" * 100_000 + "]" * 100_000 + "\n" + _manifest_text(project)
+
+
+def _bare_impossible_date(project: Project) -> None:
+    """Written by hand without quotes, YAML reads it as a date, which the calendar does not have."""
+    text = _register_text(project)
+    assert "expires_on: '2028-03-02'" in text
+    project.consents_text = text.replace("expires_on: '2028-03-02'", "expires_on: 2027-02-30", 1)
+
+
 def _huge_register(project: Project) -> None:
     project.consents_text = _register_text(project) + "# " + "x" * (21 * 1024 * 1024) + "\n"
 
@@ -152,6 +164,8 @@ def _anchor_merge_typo(project: Project) -> None:
 # (name, mutation, code)
 FAILING: list[tuple[str, Mutation, str]] = [
     ("YAML alias expansion bomb", _yaml_bomb, "CG109"),
+    ("YAML nesting bomb", _nesting_bomb, "CG109"),
+    ("an impossible date without quotes", _bare_impossible_date, "CG103"),
     ("register over 20 MB", _huge_register, "CG109"),
     ("register in Latin-1, not UTF-8", _latin1_register, "CG109"),
     ("manifest is a list", _manifest_is_a_list, "CG103"),
