@@ -16,13 +16,16 @@ import pytest
 import yaml
 from PIL import Image, ImageFont
 
-from mkdocs_compliant_gallery.verify import missing_disclosures, rendered_cards
+from mkdocs_compliant_gallery.verify import disclosure_problems, rendered_cards
 from tests.conftest import TREATMENTS, Project, Result, run_build, run_serve_builds
 from tests.test_build import cards_of
 from tests.test_rules import _assert_nothing_published
 
-DISCLOSURES = {case_id: [TREATMENTS[t]["typical_results"]] for case_id, t in (("lips-001", "lip-filler"), ("lips-002", "lip-filler"))}
-DISCLOSURES["brow-001"] = [TREATMENTS["wrinkle-relaxer"]["typical_results"]]
+DISCLOSURES = {
+    "lips-001": [TREATMENTS["lip-filler"]["typical_results"]],
+    "lips-002": [TREATMENTS["lip-filler"]["typical_results"]],
+    "brow-001": [TREATMENTS["wrinkle-relaxer"]["typical_results"]],
+}
 PRIVATE = ("C-2026-0001", "P-10001", "C-2026-0002", "P-10002", "C-2026-0003", "P-10003", "lips-001-before.jpg")
 
 
@@ -50,7 +53,8 @@ def rewrite_register(project: Project, withdrawn: str) -> None:
 
 
 def assert_cards_disclose(result: Result) -> list[str]:
-    """Every card on every page shows its disclosure; returns the pages that carry cards."""
+    """Every card on every page shows its disclosure under its photos (the build's own CG404 check); no gallery
+    photo outside a card. Returns the pages that carry cards."""
     pages = []
     for path in result.site_files():
         if path.suffix != ".html":
@@ -59,7 +63,7 @@ def assert_cards_disclose(result: Result) -> list[str]:
         cards = rendered_cards(html)
         if cards:
             pages.append(path.relative_to(result.site).as_posix())
-            assert missing_disclosures(html, {c: DISCLOSURES[c] for c in cards}) == {}, path
+            assert disclosure_problems(html, {c: DISCLOSURES[c] for c in cards}) == {}, path
         else:
             assert "compliant-gallery/img/" not in html, f"a gallery photo outside a card: {path}"
     return pages
