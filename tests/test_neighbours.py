@@ -256,7 +256,8 @@ def test_tags_plugin(project: Project) -> None:
 # -- blog --------------------------------------------------------------------------------------------------------
 
 
-def test_blog_excerpts_show_no_gallery_and_name_no_withdrawn_case(project: Project) -> None:
+@pytest.mark.parametrize("tripwire", ["configured", "added by the plugin"])
+def test_blog_excerpts_show_no_gallery_and_name_no_withdrawn_case(project: Project, tripwire: str) -> None:
     """Excerpts are Markdown the blog renders again, outside the page pipeline: they never show the cards (so
     never a photo without its disclosure), and the directive of a withdrawn case does not survive in them."""
     withdraw(project, "C-2026-0002")
@@ -265,7 +266,8 @@ def test_blog_excerpts_show_no_gallery_and_name_no_withdrawn_case(project: Proje
         "---\ndate: 2026-11-01\n---\n# Our results\n\nIntro text.\n\n<!-- compliant-gallery case=lips-001 -->\n\n"
         "<!-- compliant-gallery\n     case=lips-002 -->\n\n<!-- more -->\n\nMore text.\n"
     )
-    result = run_build(configure(project, after=["blog"]))
+    extensions = ["mkdocs_compliant_gallery.tripwire"] if tripwire == "configured" else []
+    result = run_build(configure(project, after=["blog"], markdown_extensions=extensions))
     assert result.ok, result.log[-3000:]
     assert "case lips-002 is removed" in result.log
     post = next(p for p in result.site_files() if p.name == "index.html" and "our-results" in p.as_posix())
