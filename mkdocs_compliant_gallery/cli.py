@@ -35,8 +35,9 @@ from .engine import GalleryBuild, Settings
 from .images import ImageRejectedError, ImageSettings, published_faces
 from .manifest import ImageRef, load_manifest
 from .plugin import CompliantGalleryPlugin
-from .render import DIRECTIVE, parse_directive
+from .render import parse_directive
 from .report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
+from .tripwire import DIRECTIVE
 from .violations import Violation, Where, display_path
 
 YAML_SUFFIXES = (".yml", ".yaml")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import PIL
-from PIL import Image, ImageCms, ImageDraw, ImageOps, UnidentifiedImageError, features
+from PIL import Image, ImageCms, ImageDraw, UnidentifiedImageError, features
 
 from . import faces, structure
 from .manifest import Box, Edit, ImageRef
@@ -335,9 +335,30 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
         ) from None
     editors = editing_software(exif, image, data)
     captured = _capture_time(exif)
-    upright = ImageOps.exif_transpose(image)
-    srgb = _to_srgb(upright, image.info.get("icc_profile"))
+    srgb = _to_srgb(_upright(image, exif), image.info.get("icc_profile"))
     return _Decoded(srgb, hashlib.sha256(data).hexdigest(), captured, editors, original_size)
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image, exif: Image.Exif) -> Image.Image:
+    """The pixels turned as the EXIF Orientation says (other values: as stored).
+
+    Not ImageOps.exif_transpose: it also re-encodes the EXIF block without the tag, and raises on a damaged tag
+    elsewhere in it (a rational where text belongs), which stopped the whole build. Outputs carry no EXIF anyway.
+    """
+    orientation = exif.get(0x0112)
+    method = _TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(method) if method is not None else image
 
 
 def _upright_size(size: tuple[int, int], exif: Image.Exif) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from . import tripwire
 from .config import GalleryConfig, option_names
 from .engine import IMAGE_FOLDER, GalleryBuild, Settings, resolve_build_date
 from .images import ImageSettings
+from .neighbours import optimize_problems, social_problems
 from .preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
 from .render import TEMPLATE_DIR, Renderer, find_directives, line_in_source, parse_directive, treatment_pages
 from .verify import disclosure_problems
@@ -81,7 +82,23 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.site_dir = config.site_dir
         if not self.config.enabled:
             return config
-        tripwire.activate()
+        settings = self.settings(config)
+        plugins = list(config.plugins.items())
+        conflicts = optimize_problems(plugins) + social_problems(
+            plugins, (settings.photos, settings.manifest, settings.consents), Path.cwd()
+        )
+        if conflicts:
+            clean_directory(config.site_dir)  # a refused build leaves no gallery behind, as any failed build
+            raise PluginError("compliant-gallery: another plugin would publish gallery photos unchecked:\n  " + "\n  ".join(conflicts))
+        # Markdown converted after the pages were placed (blog excerpts) loses its directives: see tripwire.py.
+        tripwire.activate(lambda: self.writing)
+        if tripwire.__name__ not in config.markdown_extensions:
+            config.markdown_extensions.append(tripwire.__name__)
+        # The guard must see what every other post_build handler wrote, hooks and equal priorities included.
+        post_build = config.plugins.events["post_build"]
+        if self.on_post_build in post_build:
+            post_build.remove(self.on_post_build)
+            post_build.append(self.on_post_build)
         if str(TEMPLATE_DIR) not in config.theme.dirs:
             # Appended last, so the theme and a user's custom_dir override our fragments.
             config.theme.dirs.append(str(TEMPLATE_DIR))

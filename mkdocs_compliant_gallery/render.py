@@ -12,13 +12,12 @@ import jinja2
 
 from .images import PairResult, ProcessedImage
 from .manifest import Case, PhotoPair, Treatment
+from .tripwire import DIRECTIVE
 from .violations import Violation, Where
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 GALLERY_TEMPLATE = "fragments/compliant-gallery/gallery.html"
 CASE_TEMPLATE = "fragments/compliant-gallery/case.html"
-# The HTML comment survives Markdown unchanged; inside code blocks it is escaped and so never matches.
-DIRECTIVE = re.compile(r"<!--\s*compliant-gallery(?P<args>(?:\s[^>]*?)?)\s*-->")
 _ARGUMENT = re.compile(r"^(?P<key>[a-z]+)=(?P<value>\S+)$")
 _MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
 

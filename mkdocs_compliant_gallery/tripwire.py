@@ -5,50 +5,93 @@ publish the page, and with it whatever the site copies next to it. Add it to `ma
 
     markdown_extensions:
       - mkdocs_compliant_gallery.tripwire
+
+With the plugin active it lets pages through, and drops the directives from Markdown rendered after the
+plugin has placed every page's galleries (a blog's post excerpts): such copies never show the cards, and a
+leftover `case=` comment would name a withdrawn case in the site.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
+# The HTML comment survives Markdown unchanged; inside code blocks it is escaped and so never matches.
+DIRECTIVE = re.compile(r"<!--\s*compliant-gallery(?P<args>(?:\s[^>]*?)?)\s*-->")
+_OPENING = re.compile(r"<!--\s*compliant-gallery\b")
 _active = False
-_DIRECTIVE = re.compile(r"<!--\s*compliant-gallery\b")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def _never() -> bool:
+    return False
+
+
+_pages_placed: Callable[[], bool] = _never
 
 
 class GalleryPluginMissingError(RuntimeError):
     """A page places a gallery but the compliant-gallery plugin is not running."""
 
 
-def activate() -> None:
-    """Called by the plugin when it is configured; only then may directives be rendered."""
-    global _active
+def activate(pages_placed: Callable[[], bool] = _never) -> None:
+    """Called by the plugin when it is configured; only then may directives be rendered.
+
+    `pages_placed` tells when the plugin has rendered every page's directives: Markdown converted after that
+    is a copy made by someone else, and loses its directives.
+    """
+    global _active, _pages_placed
     _active = True
+    _pages_placed = pages_placed
 
 
 def is_active() -> bool:
     return _active
 
 
+def _outside_fences(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
+    """(line number, line, whether it is text rather than a fence or fenced code)."""
+    fence: str | None = None
+    for number, line in enumerate(lines, start=1):
+        opening = _FENCE.match(line)
+        if opening:
+            marker = opening.group(1)
+            if fence is None:
+                fence = marker[0]
+            elif marker[0] == fence:
+                fence = None
+            yield number, line, False
+            continue
+        yield number, line, fence is None
+
+
+def _drop_directives(lines: list[str]) -> list[str]:
+    """The lines without directive comments outside code (a directive may span lines)."""
+    kept: list[str] = []
+    text: list[str] = []
+    for _, line, is_text in _outside_fences(lines):
+        if is_text:
+            text.append(line)
+            continue
+        if text:
+            kept.extend(DIRECTIVE.sub("", "\n".join(text)).split("\n"))
+            text = []
+        kept.append(line)
+    if text:
+        kept.extend(DIRECTIVE.sub("", "\n".join(text)).split("\n"))
+    return kept
+
+
 class _Tripwire(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         if _active:
-            return lines
-        fence: str | None = None
-        for number, line in enumerate(lines, start=1):
-            opening = _FENCE.match(line)
-            if opening:
-                marker = opening.group(1)
-                if fence is None:
-                    fence = marker[0]
-                elif marker[0] == fence:
-                    fence = None
-                continue
-            if fence is None and _DIRECTIVE.search(line):
+            return _drop_directives(lines) if _pages_placed() else lines
+        for number, line, is_text in _outside_fences(lines):
+            if is_text and _OPENING.search(line):
                 raise GalleryPluginMissingError(
                     f"line {number}: a compliant-gallery directive is on this page but the compliant-gallery plugin "
                     "is not active. Add 'compliant-gallery' to the plugins of mkdocs.yml, or build with a host "

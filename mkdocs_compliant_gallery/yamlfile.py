@@ -6,13 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .violations import Violation, Where
 
 # Anchors and aliases are fine for repeated blocks; a document that expands beyond this is a bomb.
 MAX_EXPANDED = 1_000_000
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# A manifest nests six levels. libyaml's composer recurses per level (100,000 brackets crash the process) and so
+# does building the values, so deeper documents are refused from the parser's events, which do not recurse.
+MAX_DEPTH = 64
 
 
 class LocatedMap(dict[str, Any]):
@@ -47,14 +50,23 @@ class _Loader(_SafeBase):  # type: ignore[valid-type, misc]
         self.problems: list[Violation] = []
 
     def load(self) -> Any:
-        """The document, refused when its aliases would expand it beyond MAX_EXPANDED entries."""
+        """The document, refused when its aliases would expand it beyond MAX_EXPANDED entries or MAX_DEPTH levels."""
         node = self.get_single_node()
         if node is None:
             return None
-        size = _expanded_size(node, {})
+        size, depth = _measure(node)
         if size > MAX_EXPANDED:
             raise yaml.YAMLError(f"aliases expand the file to {size} entries (an alias bomb?); at most {MAX_EXPANDED} are read")
+        if depth > MAX_DEPTH:
+            raise yaml.YAMLError(f"aliases nest the file {depth} levels deep; at most {MAX_DEPTH} are read")
         return self.construct_document(node)
+
+    def construct_lenient_timestamp(self, node: ScalarNode) -> Any:
+        """A date the calendar lacks (2027-02-30) stays text, so the schema reports it with its field and line."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
 
     def construct_located_map(self, node: MappingNode) -> LocatedMap:
         result = LocatedMap()
@@ -90,22 +102,50 @@ class _Loader(_SafeBase):  # type: ignore[valid-type, misc]
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_located_map)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _Loader.construct_located_list)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_lenient_timestamp)
 
 
-def _expanded_size(node: Node, sizes: dict[int, int]) -> int:
-    """Entries the node stands for once every alias is expanded (memoised: a bomb is measured, not built)."""
-    known = sizes.get(id(node))
-    if known is not None:
-        return known
-    sizes[id(node)] = 1  # a recursive alias counts once instead of looping
+def _children(node: Node) -> list[Node]:
     if isinstance(node, MappingNode):
-        total = 1 + sum(_expanded_size(key, sizes) + _expanded_size(value, sizes) for key, value in node.value)
-    elif isinstance(node, SequenceNode):
-        total = 1 + sum(_expanded_size(child, sizes) for child in node.value)
-    else:
-        total = 1
-    sizes[id(node)] = total
-    return total
+        return [item for pair in node.value for item in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _measure(root: Node) -> tuple[int, int]:
+    """(entries, levels) of the document once every alias is expanded: measured on the node graph, each node
+    once and without recursion, so a bomb or a long chain of aliases is measured, not built."""
+    measured: dict[int, tuple[int, int]] = {}
+    pending: list[tuple[Node, bool]] = [(root, False)]
+    while pending:
+        node, children_done = pending.pop()
+        if children_done:
+            parts = [measured[id(child)] for child in _children(node)]
+            measured[id(node)] = (1 + sum(size for size, _ in parts), 1 + max((depth for _, depth in parts), default=0))
+        elif id(node) not in measured:
+            measured[id(node)] = (1, 1)  # until its children are measured; a recursive alias counts once
+            pending.append((node, True))
+            pending.extend((child, False) for child in _children(node) if id(child) not in measured)
+    return measured[id(root)]
+
+
+def _too_deep(text: str) -> int:
+    """The line of the first collection nested deeper than MAX_DEPTH (0 if none), found from parser events."""
+    parser = _SafeBase(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()  # type: ignore[no-untyped-call]
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return int(getattr(event.start_mark, "line", 0)) + 1
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        parser.dispose()
+    return 0
 
 
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Violation]]:
@@ -148,6 +188,16 @@ def load_yaml(path: Path, shown: str) -> tuple[Any, list[Violation]]:
         return None, problems
     loader = _Loader(text, shown)
     try:
+        too_deep = _too_deep(text)
+        if too_deep:
+            return None, [
+                Violation(
+                    "CG109",
+                    Where(shown, too_deep),
+                    f"nests lists and mappings more than {MAX_DEPTH} levels deep",
+                    "a gallery file needs a few levels: check the indentation and brackets from that line",
+                )
+            ]
         data = loader.load()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark

@@ -5,8 +5,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: exiftool reads metadata back; chromium and npm serve the browser tests (tests/test_browser.py),
 # which drive /usr/bin/chromium through Playwright (never `playwright install`: it downloads a browser build).
+# libcairo2 lets Material's social plugin draw its cards (tests/test_neighbours.py); git serves gh-deploy tests.
 need_apt=()
 command -v exiftool >/dev/null 2>&1 || need_apt+=(libimage-exiftool-perl)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+libraries=$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true)
+[[ "$libraries" == *libcairo.so.2* ]] || need_apt+=(libcairo2)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -28,3 +32,10 @@ npm install --silent --no-save --no-audit --no-fund --prefix .cache/browser-tool
 .venv/bin/mypy
 # loadgroup keeps the browser tests on one worker, so the sample site is built for them once.
 .venv/bin/python -m pytest -n auto --dist loadgroup -q "$@"
+
+# ProperDocs (the MkDocs 1.6 fork) in its own virtualenv: the same suite again, every build through ProperDocs
+# (tests/__init__.py). ProperDocs ships no 'mkdocs' theme of its own.
+python3 -m venv .venv-properdocs
+.venv-properdocs/bin/python -m pip install -q --upgrade pip
+.venv-properdocs/bin/python -m pip install -q -e ".[test]" "properdocs>=1.6,<1.7" "properdocs-theme-mkdocs>=1.6,<1.7"
+COMPLIANT_GALLERY_HOST=properdocs .venv-properdocs/bin/python -m pytest -n auto --dist loadgroup -q "$@"

@@ -6,6 +6,7 @@ import copy
 import logging
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,14 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
 
+from tests import HOST
 from tests.photos import Planted, write_photo
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BUILD_DATE = "2026-11-23"
+# The command line of the host under test, for tests that run it as a user would.
+HOST_CLI = [sys.executable, "-m", HOST]
 # Debian chromium on a machine without network: no background connections, no first-run work.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -190,29 +194,71 @@ class _Collect(logging.Handler):
         self.lines.append(f"{record.levelname}: {record.getMessage()}")
 
 
+class _Capture:
+    """Collects the host's log records (ProperDocs logs under `properdocs`, plugins still under `mkdocs`)."""
+
+    def __init__(self) -> None:
+        self.handler = _Collect()
+        self.loggers = [logging.getLogger(name) for name in dict.fromkeys(("mkdocs", HOST))]
+        self.levels = [logger.level for logger in self.loggers]
+
+    def __enter__(self) -> list[str]:
+        for logger in self.loggers:
+            logger.addHandler(self.handler)
+            logger.setLevel(logging.DEBUG)
+        return self.handler.lines
+
+    def __exit__(self, *exc: object) -> None:
+        for logger, level in zip(self.loggers, self.levels, strict=True):
+            logger.removeHandler(self.handler)
+            logger.setLevel(level)
+
+
 def run_build(config_file: Path, command: str = "build", dirty: bool = False) -> Result:
     """A real `mkdocs build` in-process; never raises, returns what happened."""
-    handler = _Collect()
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(handler)
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
     site = config_file.parent / "site"
     ok = False
-    try:
-        config = load_config(config_file=str(config_file), site_dir=str(site))
-        config.plugins.on_startup(command=command, dirty=dirty)  # type: ignore[arg-type]
+    with _Capture() as lines:
         try:
-            build(config, dirty=dirty)
-            ok = True
+            config = load_config(config_file=str(config_file), site_dir=str(site))
+            config.plugins.on_startup(command=command, dirty=dirty)  # type: ignore[arg-type]
+            try:
+                build(config, dirty=dirty)
+                ok = True
+            finally:
+                config.plugins.on_shutdown()
+        except (Abort, MkDocsException) as error:
+            lines.append(f"ERROR: {error}")
+    return Result(ok, "\n".join(lines), site)
+
+
+def run_serve_builds(config_file: Path, between: Callable[[], object]) -> tuple[Result, Result]:
+    """Two builds the way `mkdocs serve` makes them: one startup, the config reloaded for the rebuild (plugin
+    instances kept), `between` run in between. The second site is copied aside before the first is reported."""
+    site = config_file.parent / "site"
+    results = []
+    with _Capture() as lines:
+        config = load_config(config_file=str(config_file), site_dir=str(site))
+        config.plugins.on_startup(command="serve", dirty=False)
+        try:
+            for index in range(2):
+                start = len(lines)
+                ok = False
+                if index:
+                    between()
+                    config = load_config(config_file=str(config_file), site_dir=str(site))
+                try:
+                    build(config)
+                    ok = True
+                except (Abort, MkDocsException) as error:
+                    lines.append(f"ERROR: {error}")
+                kept = config_file.parent / f"site-{index + 1}"
+                if site.exists():
+                    shutil.copytree(site, kept)
+                results.append(Result(ok, "\n".join(lines[start:]), kept))
         finally:
             config.plugins.on_shutdown()
-    except (Abort, MkDocsException) as error:
-        handler.lines.append(f"ERROR: {error}")
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-    return Result(ok, "\n".join(handler.lines), site)
+    return results[0], results[1]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import Project, consent
-from tests.photos import CANARY, write_photo
+from tests.photos import CANARY, Planted, write_photo
 from tests.test_build import cards_of
 from tests.test_rules import _assert_nothing_published
 
@@ -32,6 +32,18 @@ def _yaml_bomb(project: Project) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     project.manifest_text = "\n".join(lines) + "\n" + _manifest_text(project)
+
+
+def _nesting_bomb(project: Project) -> None:
+    """A few hundred kilobytes of brackets: libyaml's composer recursed until the process crashed."""
+    project.manifest_text = "x: " + "[" * 100_000 + "]" * 100_000 + "\n" + _manifest_text(project)
+
+
+def _bare_impossible_date(project: Project) -> None:
+    """Written by hand without quotes, YAML reads it as a date, which the calendar does not have."""
+    text = _register_text(project)
+    assert "expires_on: '2028-03-02'" in text
+    project.consents_text = text.replace("expires_on: '2028-03-02'", "expires_on: 2027-02-30", 1)
 
 
 def _huge_register(project: Project) -> None:
@@ -152,6 +164,8 @@ def _anchor_merge_typo(project: Project) -> None:
 # (name, mutation, code)
 FAILING: list[tuple[str, Mutation, str]] = [
     ("YAML alias expansion bomb", _yaml_bomb, "CG109"),
+    ("YAML nesting bomb", _nesting_bomb, "CG109"),
+    ("an impossible date without quotes", _bare_impossible_date, "CG103"),
     ("register over 20 MB", _huge_register, "CG109"),
     ("register in Latin-1, not UTF-8", _latin1_register, "CG109"),
     ("manifest is a list", _manifest_is_a_list, "CG103"),
@@ -210,6 +224,17 @@ def _polyglot_html(project: Project) -> None:
     path.write_bytes(path.read_bytes() + f"<html><script>alert('{CANARY}-html')</script></html>".encode())
 
 
+def _wrong_exif_type(project: Project) -> None:
+    """A rotated photo whose Software tag claims to hold rationals: turning it upright re-encoded the EXIF block
+    with Pillow, which raised and stopped the build (found by tests/test_fuzz.py)."""
+    path = project.gallery / "photos" / "lips-001-after.jpg"
+    write_photo(path, seed=4, planted=Planted(orientation=6, taken="2026:02:10 10:00:00"))
+    data = bytearray(path.read_bytes())
+    at = data.index(b"\x01\x31\x00\x02")  # the Software entry of the big-endian IFD, type ASCII
+    data[at + 2 : at + 4] = b"\x00\x05"  # now RATIONAL
+    path.write_bytes(bytes(data))
+
+
 def _macros_in_caption(project: Project) -> None:
     project.case("lips-001")["caption"] = "{{ config.plugins }} {% include 'main.html' %} <img src=x onerror=alert(1)>"
 
@@ -235,6 +260,7 @@ ACCEPTED: list[tuple[str, Mutation, list[str]]] = [
     # (name, mutation, strings that must not appear in any published byte)
     ("JPEG that is also a ZIP", _polyglot_zip, [f"{CANARY}-zip", "patient.txt", "PK\x03\x04"]),
     ("JPEG with HTML after its end", _polyglot_html, [f"{CANARY}-html", "<script>alert"]),
+    ("rotated JPEG with an EXIF tag of the wrong type", _wrong_exif_type, [CANARY]),
     ("Jinja and HTML in a caption", _macros_in_caption, ["<img src=x onerror", "<function", "PluginCollection"]),
     ("quote and Jinja in alt text", _jinja_in_alt, ['alt="" onload=', ">49<"]),
     ("UTF-16 register with BOM", _utf16_register, []),

@@ -1,4 +1,5 @@
-"""Other ways a page can be built: the tripwire without the plugin, and `mkdocs serve` rebuilding on change."""
+"""Other ways a page can be built: the host under test, the tripwire without the plugin, and `mkdocs serve`
+rebuilding on change."""
 
 from __future__ import annotations
 
@@ -10,9 +11,24 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.conftest import Project
+from tests import HOST
+from tests.conftest import HOST_CLI, Project
+
+
+def test_builds_run_on_the_host_under_test(project: Project) -> None:
+    """With COMPLIANT_GALLERY_HOST=properdocs the fixtures, the plugin and its base class are ProperDocs' own."""
+    import mkdocs.commands.build
+
+    from mkdocs_compliant_gallery.plugin import CompliantGalleryPlugin
+
+    assert mkdocs.commands.build.__name__ == f"{HOST}.commands.build"
+    assert CompliantGalleryPlugin.__mro__[1].__module__ == f"{HOST}.plugins"
+    result = project.build()
+    assert result.ok, result.log[-3000:]
+    assert "3 cases published" in result.log
 
 
 def _markdown(text: str) -> subprocess.CompletedProcess[str]:
@@ -33,14 +49,50 @@ def test_tripwire_ignores_code_blocks_and_plain_pages() -> None:
     assert "compliant-gallery case=lips-003" in result.stdout
 
 
+def test_tripwire_drops_directives_from_markdown_converted_after_the_pages() -> None:
+    """With the plugin active, a late copy of a page (a blog excerpt) loses its directives; code samples keep theirs."""
+    import markdown
+
+    from mkdocs_compliant_gallery import tripwire
+
+    text = "Intro.\n\n<!-- compliant-gallery\n     case=lips-002 -->\n\n```\n<!-- compliant-gallery case=lips-009 -->\n```\n"
+    placed = False
+    saved = (tripwire._active, tripwire._pages_placed)
+    try:
+        tripwire.activate(lambda: placed)
+        assert "case=lips-002" in markdown.markdown(text, extensions=[tripwire.makeExtension()])
+        placed = True
+        late = markdown.markdown(text, extensions=["fenced_code", tripwire.makeExtension()])
+        assert "lips-002" not in late and "Intro." in late and "case=lips-009" in late
+    finally:
+        tripwire._active, tripwire._pages_placed = saved
+
+
 def test_mkdocs_build_without_the_plugin_fails(project: Project) -> None:
     config_file = project.write()
     config = yaml.safe_load(config_file.read_text())
     config["plugins"] = ["search"]
     config_file.write_text(yaml.safe_dump(config))
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", str(config_file)], capture_output=True, text=True)
+    result = subprocess.run([*HOST_CLI, "build", "-f", str(config_file)], capture_output=True, text=True)
     assert result.returncode != 0
     assert "plugin is not active" in result.stderr
+
+
+def test_zensical_build_stops_at_the_tripwire(project: Project) -> None:
+    """Zensical runs no MkDocs plugins: the tripwire fails its build and no raw photo reaches its output.
+
+    Skipped where Zensical is not installed: it is not a test dependency, since zensical 0.1.x requires a pinned
+    zensical-ui that package mirrors may lack. Run by hand in a venv with zensical and this package installed.
+    """
+    pytest.importorskip("zensical")
+    config_file = project.write()
+    command = [sys.executable, "-m", "zensical", "build", "-f", str(config_file)]
+    result = subprocess.run(command, cwd=project.root, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "plugin is not active" in result.stdout + result.stderr
+    raw = {path.read_bytes() for path in (project.gallery / "photos").iterdir()}
+    published = [path for path in (project.root / "site").rglob("*") if path.is_file()]
+    assert not [path for path in published if path.read_bytes() in raw]
 
 
 def _free_port() -> int:
@@ -73,7 +125,7 @@ def test_serve_rebuilds_when_the_register_changes(project: Project) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-f", str(config_file), "-a", f"127.0.0.1:{port}"],
+        [*HOST_CLI, "serve", "-f", str(config_file), "-a", f"127.0.0.1:{port}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project, Result, run_build
+from tests.conftest import HOST_CLI, Project, Result, run_build
 from tests.test_hosts import _free_port, _get, _wait_for
 
 
@@ -170,7 +170,7 @@ def test_serve_shows_the_problem_then_the_case_once_the_register_is_fixed(sample
     original = register.read_text(encoding="utf-8")
     assert original.count("channels: {permit: [website, email]}") == 1
     # A real build of the intact site first: the names of skin-001's published photos.
-    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=sample_site, capture_output=True, text=True)
+    built = subprocess.run([*HOST_CLI, "build", "-q"], cwd=sample_site, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     laser = (sample_site / "site" / "gallery" / "laser-resurfacing" / "index.html").read_text(encoding="utf-8")
     card = laser.split('data-cg-case="skin-001"')[1].split("</article>")[0]
@@ -178,13 +178,13 @@ def test_serve_shows_the_problem_then_the_case_once_the_register_is_fixed(sample
     assert len(photos) == 2
 
     register.write_text(original.replace("channels: {permit: [website, email]}", "channels: {permit: [email]}"), encoding="utf-8")
-    broken = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=sample_site, capture_output=True, text=True)
+    broken = subprocess.run([*HOST_CLI, "build"], cwd=sample_site, capture_output=True, text=True)
     assert broken.returncode != 0 and "CG202" in broken.stderr
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+        [*HOST_CLI, "serve", "-a", f"127.0.0.1:{port}"],
         cwd=sample_site,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -221,7 +221,7 @@ def test_serve_shows_the_problem_then_the_case_once_the_register_is_fixed(sample
     assert "0 photo pairs processed" in output.split("fixed: skin-001 CG202")[1], "the rebuild reprocessed cached photos"
 
     # A real build in the same directory after the serve session: nothing of the preview.
-    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=sample_site, capture_output=True, text=True)
+    built = subprocess.run([*HOST_CLI, "build", "-q"], cwd=sample_site, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     _no_preview_markup(sample_site / "site")
 

@@ -1,0 +1,393 @@
+"""Bounded fuzzing of the two places where outside bytes enter the engine: the manifest/register loaders and the
+image admission step. Any input yields violations (or a clean result), never an exception or a hang.
+
+Hypothesis drives byte-level and token-level mutations of valid seeds, and wholly arbitrary bytes, in rounds of
+ROUND examples (each a complete Hypothesis run, shrinking included) until the target has used
+`COMPLIANT_GALLERY_FUZZ_SECONDS` (default 8): seven targets, under a minute of CI time. For a long local run:
+
+    COMPLIANT_GALLERY_FUZZ_SECONDS=600 pytest tests/test_fuzz.py -p no:cacheprovider
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import re
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from mkdocs_compliant_gallery import scrub, structure
+from mkdocs_compliant_gallery.consent import load_register
+from mkdocs_compliant_gallery.images import ImageSettings, PairJob, process_fresh
+from mkdocs_compliant_gallery.manifest import ImageRef, load_manifest
+from mkdocs_compliant_gallery.policy import Rules, decide_all
+from mkdocs_compliant_gallery.violations import Violation
+from tests.conftest import BUILD_DATE, TREATMENTS, case, consent
+from tests.photos import Planted, write_photo
+from tests.test_fhir import fhir_consent
+
+SECONDS = float(os.environ.get("COMPLIANT_GALLERY_FUZZ_SECONDS", "8"))
+ROUND = 50
+HANG = 20.0  # one input taking longer than this is a hang, not slowness
+FUZZ = settings(
+    max_examples=ROUND,
+    deadline=None,  # timing is judged by `bounded`, with a margin for a loaded CI machine
+    database=None,  # every round explores afresh; a failure prints its input
+    suppress_health_check=list(HealthCheck),
+)
+CODE = re.compile(r"^CG\d{3}$")
+# Pillow warns about the damaged files it still reads; here that is the point.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+class HangError(AssertionError):
+    """An input kept the engine busy for longer than HANG seconds."""
+
+
+@contextmanager
+def bounded(seconds: float) -> Iterator[None]:
+    """Fail an input that runs longer than `seconds` (POSIX main thread; elsewhere unbounded)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise HangError(f"one input ran for more than {seconds:.0f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def in_rounds(run: Callable[[], None]) -> int:
+    """Call a @given test round after round until the time budget is spent (at least once); returns the rounds."""
+    deadline = time.monotonic() + SECONDS
+    rounds = 0
+    while not rounds or time.monotonic() < deadline:
+        run()
+        rounds += 1
+    return rounds
+
+
+# -- mutations ------------------------------------------------------------------------------------------------------
+
+# Tokens that change how YAML, CSV and JSON read a document; spliced in anywhere.
+TOKENS = [
+    b"\n",
+    b"\r\n",
+    b"\t",
+    b" ",
+    b": ",
+    b"- ",
+    b"? ",
+    b"&a ",
+    b"*a",
+    b"<<: *a\n",
+    b"!!python/object:os.system ",
+    b"!!binary ",
+    b"!!str ",
+    b"%YAML 1.1\n",
+    b"---\n",
+    b"...\n",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b"'",
+    b'"',
+    b"#",
+    b"|",
+    b">-",
+    b"~",
+    b"null",
+    b"yes",
+    b"no",
+    b".inf",
+    b"-.nan",
+    b"1e400",
+    b"0x1F",
+    b"0o17",
+    b"2026-02-30",
+    b"2026-13-45",
+    b"9999-12-31",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\x00",
+    b"\xc3\x28",
+    b"\xe2\x80\x8b",
+    b"\xd0\xb0",
+    b";",
+    b'""',
+    b"\\",
+    b"{{ 7*7 }}",
+    b"a" * 3000,
+]
+# Values that make length fields, counts and sizes interesting in binary formats.
+NUMBERS = [
+    b"\x00",
+    b"\xff",
+    b"\x7f",
+    b"\x80",
+    b"\x00\x00",
+    b"\xff\xff",
+    b"\x7f\xff",
+    b"\x00\x01",
+    b"\xff\xff\xff\xff",
+    b"\x00\x00\x00\x00",
+    b"\x7f\xff\xff\xff",
+]
+
+
+@st.composite
+def mutated(draw: st.DrawFn, seeds: list[bytes], extra: list[bytes]) -> bytes:
+    """A seed with one to eight byte-level or token-level changes."""
+    data = bytearray(draw(st.sampled_from(seeds)))
+    for _ in range(draw(st.integers(1, 8))):
+        size = len(data)
+        at = draw(st.integers(0, size))
+        kind = draw(st.sampled_from(["flip", "set", "insert", "delete", "duplicate", "truncate", "token"]))
+        if kind == "flip" and size:
+            at = min(at, size - 1)
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "set" and size:
+            piece = draw(st.sampled_from(NUMBERS))
+            data[at : at + len(piece)] = piece
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=16))
+        elif kind == "delete":
+            del data[at : at + draw(st.integers(1, 64))]
+        elif kind == "duplicate" and size:
+            start = draw(st.integers(0, size - 1))
+            data[at:at] = data[start : start + draw(st.integers(1, 256))]
+        elif kind == "truncate":
+            del data[at:]
+        elif kind == "token":
+            data[at:at] = draw(st.sampled_from(extra))
+    return bytes(data)
+
+
+def inputs(seeds: list[bytes], extra: list[bytes]) -> st.SearchStrategy[bytes]:
+    return st.one_of(mutated(seeds, extra), st.binary(max_size=2048))
+
+
+def assert_violations(found: list[Violation]) -> None:
+    """Every problem is a well-formed violation that renders as a report line."""
+    for violation in found:
+        assert isinstance(violation, Violation)
+        assert CODE.match(violation.code), violation
+        assert violation.format()
+
+
+# -- seeds --------------------------------------------------------------------------------------------------------
+
+CASES = ("lips-001", "lips-002", "brow-001")
+
+
+def _records() -> list[dict[str, Any]]:
+    records = [consent(f"C-2026-000{i + 1}", c, f"P-1000{i + 1}") for i, c in enumerate(CASES)]
+    records[1]["revoked_on"] = "2026-11-01"
+    records[2]["material_connection"] = "This patient received a 20% discount."
+    return records
+
+
+def _csv(records: list[dict[str, Any]]) -> bytes:
+    rows = []
+    for record in records:
+        row: dict[str, str] = {}
+        for key, value in record.items():
+            if isinstance(value, dict):
+                for inner, item in value.items():
+                    row[f"{key}.{inner}"] = ";".join(item) if isinstance(item, list) else str(item)
+            elif isinstance(value, list):
+                row[key] = ";".join(value)
+            elif value is not None:
+                row[key] = str(value)
+        rows.append(row)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=sorted({k for r in rows for k in r}))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def _bundle(records: list[dict[str, Any]]) -> bytes:
+    entries = [{"resource": fhir_consent(r, last_updated="2026-11-01T09:00:00Z")} for r in records]
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}, indent=1).encode()
+
+
+REGISTER_SEEDS = {
+    ".yml": [yaml.safe_dump({"consents": _records()}, sort_keys=False).encode()],
+    ".csv": [_csv(_records())],
+    ".json": [_bundle(_records())],
+    ".ndjson": [b"\n".join(json.dumps(fhir_consent(r)).encode() for r in _records()) + b"\n"],
+}
+
+
+def _manifest() -> bytes:
+    cases = [case(c, f"C-2026-000{i + 1}", "wrinkle-relaxer" if c.startswith("brow") else "lip-filler") for i, c in enumerate(CASES)]
+    cases[0]["photos"][0]["crop"] = [0, 0, 40, 30]
+    cases[0]["photos"][0]["redact"] = [[1, 1, 5, 5]]
+    cases[0]["photos"][0]["edits"] = ["exposure", {"kind": "retouch", "note": "dust"}]
+    cases[1]["allowed_claims"] = [{"phrase": "guaranteed", "reason": "quoted from a study"}]
+    return yaml.safe_dump({"treatments": TREATMENTS, "cases": cases}, sort_keys=False).encode()
+
+
+def _project(root: Path) -> Path:
+    """A project folder with the photos the seed manifest names (tiny, with metadata)."""
+    for c in CASES:
+        for which in ("before", "after"):
+            path = root / "gallery" / "photos" / f"{c}-{which}.jpg"
+            if not path.exists():
+                write_photo(path, size=(48, 36), seed=len(c), planted=Planted())
+    return root
+
+
+RULES = Rules("website", dt.date.fromisoformat(BUILD_DATE), jurisdictions=("US", "US-CA", "AU", "UK"))
+
+
+# -- loaders ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", list(REGISTER_SEEDS))
+def test_fuzz_register_loader(tmp_path: Path, suffix: str) -> None:
+    """YAML, CSV, FHIR Bundle and NDJSON registers: any bytes load, or fail closed with violations."""
+    path = tmp_path / f"consents{suffix}"
+
+    @FUZZ
+    @given(data=inputs(REGISTER_SEEDS[suffix], TOKENS))
+    def run(data: bytes) -> None:
+        path.write_bytes(data)
+        with bounded(HANG):
+            register = load_register(path, f"gallery/consents{suffix}")
+        assert_violations(register.violations)
+        assert register.loaded or register.violations, "a register that failed to load must say why"
+
+    in_rounds(run)
+
+
+def test_fuzz_manifest_loader_and_rules(tmp_path: Path) -> None:
+    """The manifest loader, and the rules over whatever it and a (maybe mutated) register let through."""
+    root = _project(tmp_path)
+    manifest_path = root / "gallery" / "manifest.yml"
+    register_path = root / "gallery" / "consents.yml"
+
+    @FUZZ
+    @given(data=inputs([_manifest()], TOKENS), register=inputs(REGISTER_SEEDS[".yml"], TOKENS) | st.none())
+    def run(data: bytes, register: bytes | None) -> None:
+        manifest_path.write_bytes(data)
+        register_path.write_bytes(register if register is not None else REGISTER_SEEDS[".yml"][0])
+        with bounded(HANG):
+            manifest = load_manifest(manifest_path, "gallery/manifest.yml", root, root / "gallery")
+            loaded = load_register(register_path, "gallery/consents.yml")
+            decisions = decide_all(manifest, loaded, RULES) if manifest.loaded and loaded.loaded else []
+        assert_violations(manifest.violations)
+        assert manifest.loaded or manifest.violations
+        for decision in decisions:
+            assert_violations(list(decision.violations))
+
+    in_rounds(run)
+
+
+# -- images -------------------------------------------------------------------------------------------------------
+
+
+def _image_seeds(folder: Path) -> list[bytes]:
+    seeds = []
+    for suffix, orientation in ((".jpg", 6), (".png", 1), (".webp", 3)):
+        path = folder / f"seed{suffix}"
+        write_photo(path, size=(40, 30), seed=3, planted=Planted(orientation=orientation, software="Adobe Photoshop 25.0"))
+        seeds.append(path.read_bytes())
+    progressive = io.BytesIO()
+    Image.open(folder / "seed.jpg").save(progressive, "JPEG", progressive=True, quality=70)
+    seeds.append(progressive.getvalue())
+    return seeds
+
+
+with tempfile.TemporaryDirectory() as _folder:
+    IMAGE_SEEDS = _image_seeds(Path(_folder))
+# Markers and chunk names that steer mutations into the parsers of metadata and containers.
+IMAGE_TOKENS = [
+    *NUMBERS,
+    b"\xff\xe1\x00\x10Exif\x00\x00MM\x00*\x00\x00\x00\x08",
+    b"\xff\xe1\xff\xffhttp://ns.adobe.com/xap/1.0/\x00",
+    b"\xff\xed\x00\x10Photoshop 3.0\x00",
+    b"\xff\xfe\x00\x05x",
+    b"\xff\xda",
+    b"\xff\xd9",
+    b"\xff\xc0\x00\x11\x08\xff\xff\xff\xff\x03",
+    b"\x00\x00\x00\x0diTXtXML:com.adobe.xmp\x00",
+    b"\x00\x00\x00\x04eXIf",
+    b"acTL\x00\x00\x00\x02",
+    b"EXIF\x10\x00\x00\x00",
+    b"ANIM",
+    b"VP8X\x0a\x00\x00\x00\xff",
+]
+SETTINGS = ImageSettings(widths=(16, 32), formats=("webp", "jpeg"), max_pixels=4_000_000)
+
+
+def test_fuzz_image_admission(tmp_path: Path) -> None:
+    """A mutated original is refused with a violation, or becomes outputs that hold nothing but pixels."""
+    before, after = tmp_path / "before.img", tmp_path / "after.jpg"
+    after.write_bytes(IMAGE_SEEDS[0])
+    runs = iter(range(1 << 30))
+
+    @FUZZ
+    @given(data=inputs(IMAGE_SEEDS, IMAGE_TOKENS), crop=st.booleans())
+    def run(data: bytes, crop: bool) -> None:
+        before.write_bytes(data)
+        box = (2, 2, 30, 22) if crop else None
+        refs = [ImageRef(p.name, p, "alt", box, ((1, 1, 4, 4),), 7) for p in (before, after)]
+        job = PairJob("lips-001", "front", "gallery/manifest.yml", refs[0], refs[1], (), SETTINGS, str(tmp_path / "cache"))
+        with bounded(HANG):
+            result = process_fresh(job, f"run{next(runs)}")  # a fresh key: never a cached answer
+        assert_violations(list(result.violations))
+        if result.before is None:
+            assert result.violations, "a refused pair must say why"
+            return
+        assert result.after is not None
+        for image in (result.before, result.after):
+            for rendition in image.renditions:
+                published = Path(rendition.path).read_bytes()
+                fmt = structure.sniff(published)
+                assert fmt in {"jpeg", "webp"} and structure.problems(published, fmt) == [], rendition
+
+    in_rounds(run)
+
+
+def test_fuzz_output_guard_byte_walkers() -> None:
+    """The guard reads every file of the site, whoever wrote it: its byte walkers and the scrubber never crash,
+    and what the scrubber keeps is all it would keep again (nothing it removes is left)."""
+
+    @FUZZ
+    @given(data=inputs(IMAGE_SEEDS, IMAGE_TOKENS))
+    def run(data: bytes) -> None:
+        with bounded(HANG):
+            fmt = structure.sniff(data)
+            if fmt is not None:
+                structure.problems(data, fmt)
+            clean = scrub.scrub(data)
+        if clean is not None:
+            assert structure.sniff(clean) == fmt
+            assert scrub.scrub(clean) == clean, "a second pass found more to remove"
+
+    in_rounds(run)
