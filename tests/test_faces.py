@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageOps
 
-from tests.conftest import SHARED, Project, Result, consent
+from tests.conftest import HOST_CLI, SHARED, Project, Result, consent
 
 PORTRAIT = SHARED / "corpus" / "drewnoakes" / "jpg" / "Samsung GT-I9000 (Galaxy S).jpg"
 FACE = (118, 135, 100, 115)  # the man's face in the upright original, measured by eye
@@ -227,7 +227,7 @@ def test_without_the_detector_the_build_fails_closed(portrait: Project) -> None:
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), *filter(None, [os.environ.get("PYTHONPATH")])])}
 
     def build() -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "mkdocs", "build", "-f", str(config)]
+        command = [*HOST_CLI, "build", "-f", str(config)]
         return subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment, check=False)
 
     run = build()
