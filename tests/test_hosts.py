@@ -11,7 +11,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests import HOST
@@ -76,23 +75,6 @@ def test_mkdocs_build_without_the_plugin_fails(project: Project) -> None:
     result = subprocess.run([*HOST_CLI, "build", "-f", str(config_file)], capture_output=True, text=True)
     assert result.returncode != 0
     assert "plugin is not active" in result.stderr
-
-
-def test_zensical_build_stops_at_the_tripwire(project: Project) -> None:
-    """Zensical runs no MkDocs plugins: the tripwire fails its build and no raw photo reaches its output.
-
-    Skipped where Zensical is not installed: it is not a test dependency, since zensical 0.1.x requires a pinned
-    zensical-ui that package mirrors may lack. Run by hand in a venv with zensical and this package installed.
-    """
-    pytest.importorskip("zensical")
-    config_file = project.write()
-    command = [sys.executable, "-m", "zensical", "build", "-f", str(config_file)]
-    result = subprocess.run(command, cwd=project.root, capture_output=True, text=True, timeout=300)
-    assert result.returncode != 0
-    assert "plugin is not active" in result.stdout + result.stderr
-    raw = {path.read_bytes() for path in (project.gallery / "photos").iterdir()}
-    published = [path for path in (project.root / "site").rglob("*") if path.is_file()]
-    assert not [path for path in published if path.read_bytes() in raw]
 
 
 def _free_port() -> int:
