@@ -12,7 +12,8 @@ Every figure is a ratio against a baseline measured in the same run, so machines
     empty cache folder each time, one process) against bare Pillow doing the same decode/resize/encode work
     with no checks; seconds per photo.
 (b) no-change rebuild of a 500-photo gallery (in-process `load_config` + `build`) against a plain MkDocs
-    build of the same pages with the plugin disabled.
+    build of the same pages with the plugin disabled; a detail row also compares it with the plugin disabled
+    and the same published image files placed in docs_dir, which MkDocs then copies as it copies ours.
 (c) cold build of ~16 pairs with 2 worker processes against 1 (speed-up).
 (d) peak RSS of a cold build run in a fresh subprocess, at 500 photos against 50.
 
@@ -617,6 +618,8 @@ class RebuildFigures:
     cold: BuildRun
     rebuilds: list[float] = field(default_factory=list)
     plain: list[float] = field(default_factory=list)
+    # The plugin disabled, with the published image files placed in docs_dir: MkDocs copies them as it copies ours.
+    plain_with_images: list[float] = field(default_factory=list)
     site_files: int = 0
     site_mib: float = 0.0
 
@@ -631,14 +634,31 @@ def measure_rebuild(project: ProjectFiles, rebuilds: int) -> RebuildFigures:
     figures = RebuildFigures(project.photos, cold)
     files = [p for p in project.site.rglob("*") if p.is_file()]
     figures.site_files, figures.site_mib = len(files), sum(p.stat().st_size for p in files) / 2**20
+    with_images = _plain_with_images(project)
     build_in_process(project.plain_config, project.plain_site)  # warm-up: MkDocs, theme, Markdown imports
     for number in range(rebuilds):
         run = build_in_process(project.config, project.site)
         expect(run, 0, project.cases, "no-change rebuild")
         figures.rebuilds.append(run.seconds)
         figures.plain.append(build_in_process(project.plain_config, project.plain_site).seconds)
-        progress(f"  rebuild {number + 1}: {figures.rebuilds[-1]:.2f} s; plain build {figures.plain[-1]:.2f} s")
+        figures.plain_with_images.append(build_in_process(with_images, project.root / "site-plain-images").seconds)
+        progress(
+            f"  rebuild {number + 1}: {figures.rebuilds[-1]:.2f} s; plain build {figures.plain[-1]:.2f} s, "
+            f"with the image files {figures.plain_with_images[-1]:.2f} s"
+        )
     return figures
+
+
+def _plain_with_images(project: ProjectFiles) -> Path:
+    """The plugin-disabled config over a copy of docs/ that also holds the published image files."""
+    docs = project.root / "docs-with-images"
+    shutil.copytree(project.root / "docs", docs)
+    shutil.copytree(project.site / "assets" / "compliant-gallery" / "img", docs / "assets" / "compliant-gallery" / "img")
+    config = yaml.safe_load(project.plain_config.read_text())
+    config["docs_dir"] = docs.name
+    path = project.root / "mkdocs-plain-images.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
 
 
 @dataclass
@@ -789,6 +809,10 @@ def report_rows(scale: Scale, pipeline: PipelineFigures, rebuild: RebuildFigures
             "<= 1.5x",
             best / plain <= 1.5,
         )
+    )
+    with_images = min(rebuild.plain_with_images)
+    rows.append(
+        Row("    vs plugin disabled, same image files in docs_dir", f"{best:.2f} s", f"{with_images:.2f} s", best / with_images, "", None)
     )
 
     one, two = workers.runs[1].seconds, workers.runs[2].seconds
