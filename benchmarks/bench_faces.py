@@ -401,6 +401,14 @@ def _sample_photos(folder: Path) -> Path | None:
         return None
 
 
+def _print_groups(results: dict[str, tuple[dict[str, Score], dict[str, Score]]], names: list[str], groups: list[str], side: int) -> None:
+    """One table row per group: each detector's hits out of the group's pictures (side 0: faces, 1: face-free)."""
+    for group in groups:
+        total = results[names[0]][side][group].total
+        cells = [f"{results[n][side][group].hits}/{total}" for n in names]
+        print(f"| {group} | {total} | " + " | ".join(cells) + " |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--only", nargs="*", help="candidates to run (default: every installed one)")
@@ -432,10 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nRecall (pictures whose face was found), higher is better\n")
     print(header)
     print("|" + " --- |" * (len(names) + 2))
-    for group in groups_pos:
-        total = results[names[0]][0][group].total
-        cells = [f"{results[n][0][group].hits}/{total}" for n in names]
-        print(f"| {group} | {total} | " + " | ".join(cells) + " |")
+    _print_groups(results, names, groups_pos, 0)
     all_pos = [sum(s.hits for s in results[n][0].values()) for n in names]
     without_lfw = [sum(s.hits for g, s in results[n][0].items() if not g.startswith("LFW")) for n in names]
     count_without = sum(1 for s in positives if not s.group.startswith("LFW"))
@@ -444,10 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nFalse positives (face-free pictures with a detection), lower is better\n")
     print(header)
     print("|" + " --- |" * (len(names) + 2))
-    for group in groups_neg:
-        total = results[names[0]][1][group].total
-        cells = [f"{results[n][1][group].hits}/{total}" for n in names]
-        print(f"| {group} | {total} | " + " | ".join(cells) + " |")
+    _print_groups(results, names, groups_neg, 1)
     all_neg = [sum(s.hits for s in results[n][1].values()) for n in names]
     print(f"| **all** | {len(negatives)} | " + " | ".join(f"**{h}/{len(negatives)}**" for h in all_neg) + " |")
     print("\nTime per picture (ms): photos scanned at 1000 px or more on the longer side (median / mean / max), and every picture (mean)\n")
