@@ -168,7 +168,7 @@ def _check(args: argparse.Namespace) -> int:
             print(f"warning: {args.config_file}: the compliant-gallery plugin is disabled ('enabled: false'); checked anyway")
         if not settings.face_guard:
             print("warning: face_guard is off: photos whose release does not allow the face are not checked for faces")
-        for reviewed in gallery.face_reviewed:
+        for reviewed in gallery.face_reviewed.values():
             print(f"info: {reviewed.where}: face check of '{reviewed.src}' skipped, reviewed by {reviewed.reviewed_by}: {reviewed.reason}")
         soon_first = [v for v in warnings if v.code == "CG211"]
         for violation in [*soon_first, *errors, *(v for v in warnings if v.code != "CG211")]:

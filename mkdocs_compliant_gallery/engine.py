@@ -125,7 +125,7 @@ class GalleryBuild:
         self.cache_keys: set[str] = set()
         self.started = time.monotonic()
         self.face_detector = ""  # the detector's identity when this build scanned any photo
-        self.face_reviewed: list[FaceReviewed] = []
+        self.face_reviewed: dict[tuple[str, str], FaceReviewed] = {}  # (case, photo src) -> the review
 
     # -- loading and deciding -------------------------------------------------------------------------
 
@@ -277,7 +277,7 @@ class GalleryBuild:
                 review = ref.face_review
                 if needed and review is not None and (case.id, ref.src) not in wanted:  # once per photo, if listed twice
                     where = Where(case.file, review.line, f"case {case.id}.photos.face_check")
-                    self.face_reviewed.append(FaceReviewed(case.id, ref.src, review.reviewed_by, review.reason, where))
+                    self.face_reviewed[(case.id, ref.src)] = FaceReviewed(case.id, ref.src, review.reviewed_by, review.reason, where)
                 # A photo listed twice is scanned if either listing asks for it.
                 wanted[(case.id, ref.src)] = wanted.get((case.id, ref.src), False) or (needed and review is None)
         if not any(wanted.values()):
@@ -302,13 +302,12 @@ class GalleryBuild:
 
     def face_checks(self, case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[dict[str, Any]]:
         """What the face guard did with each photo of a published case, for the publication log."""
-        reviewed = {(r.case, r.src): r for r in self.face_reviewed}
         consent = self.decisions[case.id].consent
         checks: list[dict[str, Any]] = []
         for pair, result in pairs:
             for ref, image in zip(pair.images, (result.before, result.after), strict=True):
                 entry: dict[str, Any] = {"photo": ref.src}
-                review = reviewed.get((case.id, ref.src))
+                review = self.face_reviewed.get((case.id, ref.src))
                 if not self.settings.face_guard:
                     entry["check"] = "off"
                 elif not needs_face_check(consent):

@@ -367,7 +367,7 @@ def _log_face_guard(gallery: GalleryBuild) -> None:
             "face_guard is off: photos whose release does not allow the face are published without the face check "
             "(recorded in the publication log); remove 'face_guard: false' to check them again"
         )
-    for item in gallery.face_reviewed:
+    for item in gallery.face_reviewed.values():
         log.info(f"{item.where}: face check of '{item.src}' skipped, reviewed by {item.reviewed_by}: {item.reason}")
 
 
