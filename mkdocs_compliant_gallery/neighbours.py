@@ -10,8 +10,11 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
+from .engine import IMAGE_FOLDER
+
 # A file the gallery publishes, as Material's optimize plugin would see it (patterns match src_uri).
-_SAMPLE_IMAGE = "assets/compliant-gallery/img/0123456789abcdef0123.jpg"
+_SAMPLE_IMAGE = f"{IMAGE_FOLDER}/0123456789abcdef0123.jpg"
+_GALLERY_ASSETS = f"{IMAGE_FOLDER.rsplit('/', 1)[0]}/*"
 
 
 def _material_plugin(plugin: object, name: str) -> bool:
@@ -41,7 +44,7 @@ def optimize_problems(plugins: Iterable[tuple[str, object]]) -> list[str]:
             problems.append(
                 f"plugin '{name}' would re-encode the gallery's photos after they were checked and, under 'mkdocs serve', "
                 "copy photos of withdrawn cases back into the site. The gallery's images are already optimised: add "
-                "'assets/compliant-gallery/*' to its optimize_exclude (or set 'enabled: false')"
+                f"'{_GALLERY_ASSETS}' to its optimize_exclude (or set 'enabled: false')"
             )
     return problems
 
