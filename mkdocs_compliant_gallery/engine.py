@@ -21,16 +21,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, audit, faces
-from .consent import Register, load_register
-from .images import POOL_WORKER_ENV, ImageSettings, PairJob, PairResult, SourceDigests, load_cached, pair_key, process_fresh, purge_cache
-from .jurisdictions import PACKS, PackContext, pack_disclosures
-from .manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
-from .policy import GUARANTEE_WORDS, Decision, Rules, decide_all, needs_face_check
-from .preview import Preview
-from .render import Directive, PublishedCase, Renderer, disclosure_texts
-from .scrub import scrub_tree
-from .verify import Forbidden, guard_site
+from . import __version__
+from .audit import publications
+from .images import faces
+from .images.pipeline import (
+    POOL_WORKER_ENV,
+    ImageSettings,
+    PairJob,
+    PairResult,
+    SourceDigests,
+    load_cached,
+    pair_key,
+    process_fresh,
+    purge_cache,
+)
+from .images.scrub import scrub_tree
+from .output.preview import Preview
+from .output.render import Directive, PublishedCase, Renderer, disclosure_texts
+from .output.verify import Forbidden, guard_site
+from .records.manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
+from .records.register import Register, load_register
+from .rules.consent import GUARANTEE_WORDS, Decision, Rules, decide_all, needs_face_check
+from .rules.jurisdictions import PACKS, PackContext, pack_disclosures
 from .violations import Severity, Violation, Where, display_path
 
 IMAGE_FOLDER = "assets/compliant-gallery/img"
@@ -472,16 +484,16 @@ class GalleryBuild:
         assert self.manifest is not None and self.register is not None
         settings = self.settings
         compliance = settings.compliance_dir
-        previous, self.log_problems = audit.read_log(compliance)
+        previous, self.log_problems = publications.read_log(compliance)
         last = previous[-1] if previous else None
-        record = audit.BuildRecord(
+        record = publications.BuildRecord(
             time=now.isoformat(),
             build_date=settings.build_date.isoformat(),
             tool_version=__version__,
-            libraries=audit.library_versions(),
+            libraries=publications.library_versions(),
             config_sha256=hashlib.sha256(config_text).hexdigest(),
             channel=settings.channel,
-            git=audit.git_state(settings.project_root),
+            git=publications.git_state(settings.project_root),
             face_guard={"enabled": settings.face_guard, "detector": self.face_detector or None},
         )
         for case_id in sorted(self.uses):
@@ -496,7 +508,7 @@ class GalleryBuild:
                         images.append(f"{IMAGE_FOLDER}/{rendition.name}")
             consent_id = item.case.consent_id or ""
             record.published.append(
-                audit.PublishedRecord(
+                publications.PublishedRecord(
                     case_id,
                     consent_id,
                     item.case.treatment or "",
@@ -525,8 +537,8 @@ class GalleryBuild:
             for entry in last.get("published", []):
                 if entry["case"] in now_published:
                     continue
-                receipts.append(audit.write_takedown(compliance, now, self._takedown(entry, removed.get(entry["case"]))))
-        return audit.append_record(compliance, record), receipts
+                receipts.append(publications.write_takedown(compliance, now, self._takedown(entry, removed.get(entry["case"]))))
+        return publications.append_record(compliance, record), receipts
 
     def _takedown(self, entry: dict[str, Any], reason: Violation | None) -> dict[str, Any]:
         consent = self.register.consents.get(entry.get("consent", "")) if self.register else None

@@ -10,7 +10,7 @@ from typing import Any
 
 from PIL import Image
 
-from mkdocs_compliant_gallery import structure
+from mkdocs_compliant_gallery.images import formats
 from tests.conftest import Project, case, consent, run_build
 from tests.photos import CANARY, Planted
 
@@ -145,7 +145,7 @@ def test_published_images_carry_no_metadata(project: Project, exiftool: Callable
             assert not image.info.get("exif") and not image.info.get("icc_profile") and not image.info.get("xmp")
             assert "comment" not in image.info
             assert not image.getexif()
-        assert structure.problems(data, structure.sniff(data) or "") == []
+        assert formats.problems(data, formats.sniff(data) or "") == []
 
 
 def test_images_are_upright_and_pairs_share_one_size(project: Project) -> None:

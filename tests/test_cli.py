@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mkdocs_compliant_gallery.consent import load_register
+from mkdocs_compliant_gallery.records.register import load_register
 from tests.conftest import CHROMIUM_ARGS, REPO, Project, case, consent, run_build
 from tests.photos import Planted
 from tests.test_build import cards_of

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mkdocs_compliant_gallery.consent import load_register
-from mkdocs_compliant_gallery.fhir import (
+from mkdocs_compliant_gallery.records.fhir import (
     ACT_REASON_SYSTEM,
     CASE_SYSTEM,
     CHANNEL_SYSTEM,
@@ -17,6 +16,7 @@ from mkdocs_compliant_gallery.fhir import (
     IMAGE_SYSTEM,
     fhir_records,
 )
+from mkdocs_compliant_gallery.records.register import load_register
 from mkdocs_compliant_gallery.violations import Violation
 from tests.conftest import Project, Result
 from tests.test_build import cards_of

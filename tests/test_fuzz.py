@@ -31,11 +31,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mkdocs_compliant_gallery import scrub, structure
-from mkdocs_compliant_gallery.consent import load_register
-from mkdocs_compliant_gallery.images import ImageSettings, PairJob, process_fresh
-from mkdocs_compliant_gallery.manifest import ImageRef, load_manifest
-from mkdocs_compliant_gallery.policy import Rules, decide_all
+from mkdocs_compliant_gallery.images import formats, scrub
+from mkdocs_compliant_gallery.images.pipeline import ImageSettings, PairJob, process_fresh
+from mkdocs_compliant_gallery.records.manifest import ImageRef, load_manifest
+from mkdocs_compliant_gallery.records.register import load_register
+from mkdocs_compliant_gallery.rules.consent import Rules, decide_all
 from mkdocs_compliant_gallery.violations import Violation
 from tests.conftest import BUILD_DATE, TREATMENTS, case, consent
 from tests.photos import Planted, write_photo
@@ -368,8 +368,8 @@ def test_fuzz_image_admission(tmp_path: Path) -> None:
         for image in (result.before, result.after):
             for rendition in image.renditions:
                 published = Path(rendition.path).read_bytes()
-                fmt = structure.sniff(published)
-                assert fmt in {"jpeg", "webp"} and structure.problems(published, fmt) == [], rendition
+                fmt = formats.sniff(published)
+                assert fmt in {"jpeg", "webp"} and formats.problems(published, fmt) == [], rendition
 
     in_rounds(run)
 
@@ -382,12 +382,12 @@ def test_fuzz_output_guard_byte_walkers() -> None:
     @given(data=inputs(IMAGE_SEEDS, IMAGE_TOKENS))
     def run(data: bytes) -> None:
         with bounded(HANG):
-            fmt = structure.sniff(data)
+            fmt = formats.sniff(data)
             if fmt is not None:
-                structure.problems(data, fmt)
+                formats.problems(data, fmt)
             clean = scrub.scrub(data)
         if clean is not None:
-            assert structure.sniff(clean) == fmt
+            assert formats.sniff(clean) == fmt
             assert scrub.scrub(clean) == clean, "a second pass found more to remove"
 
     in_rounds(run)

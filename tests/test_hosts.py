@@ -21,7 +21,7 @@ def test_builds_run_on_the_host_under_test(project: Project) -> None:
     """With COMPLIANT_GALLERY_HOST=properdocs the fixtures, the plugin and its base class are ProperDocs' own."""
     import mkdocs.commands.build
 
-    from mkdocs_compliant_gallery.plugin import CompliantGalleryPlugin
+    from mkdocs_compliant_gallery.hosts.mkdocs.plugin import CompliantGalleryPlugin
 
     assert mkdocs.commands.build.__name__ == f"{HOST}.commands.build"
     assert CompliantGalleryPlugin.__mro__[1].__module__ == f"{HOST}.plugins"

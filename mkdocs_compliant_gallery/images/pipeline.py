@@ -1,7 +1,7 @@
 """The image pipeline: admit a photo, upright it, make it sRGB, redact, crop, resize, and encode pixels only.
 
 Every output is built from a fresh image holding nothing but decoded pixels, saved without any metadata
-argument, then walked byte by byte (see `structure`) before it may be published.
+argument, then walked byte by byte (see `formats`) before it may be published.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import Any
 import PIL
 from PIL import Image, ImageCms, ImageDraw, UnidentifiedImageError, features
 
-from . import faces, structure
-from .manifest import Box, Edit, ImageRef
+from ..records.manifest import Box, Edit, ImageRef
+from ..violations import Violation, Where
+from . import faces, formats
 from .provenance import editing_software
-from .violations import Violation, Where
 
 try:  # HEIC/HEIF from phones; optional at import so the engine still loads without it
     import pillow_heif
@@ -159,7 +159,7 @@ class OutputRejectedError(Exception):
 
 def verify_output(data: bytes, fmt: str, size: tuple[int, int]) -> list[str]:
     """Problems of one output: anything but pixel data (byte walk), or dimensions other than `size`."""
-    problems = structure.problems(data, fmt)
+    problems = formats.problems(data, fmt)
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.size != size:
@@ -291,7 +291,7 @@ def output_sizes(width: int, height: int, other_width: int, widths: tuple[int, .
 def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) -> _Decoded:
     """Admit one original: sniffed format, still, within the pixel cap, fully decodable."""
     data = ref.path.read_bytes()
-    fmt = structure.sniff(data)
+    fmt = formats.sniff(data)
     if fmt not in _ADMITTED:
         what = "an SVG drawing" if fmt == "svg" else f"a {fmt.upper()} file" if fmt else "not an image"
         raise ImageRejectedError(

@@ -6,10 +6,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .consent import STATEMENT_KEYS, Consent, Register
+from ..records.manifest import Case, Manifest, Treatment
+from ..records.register import STATEMENT_KEYS, Consent, Register
+from ..violations import Severity, Violation, Where
 from .jurisdictions import PackContext, pack_violations
-from .manifest import Case, Manifest, Treatment
-from .violations import Severity, Violation, Where
 
 MARKETING_PURPOSES = {"marketing", "advertising", "HMARKT"}
 # Phrases that promise an outcome (Florida 64B8-11.001, ADA Code 5.F, AHPRA); checked in public text.

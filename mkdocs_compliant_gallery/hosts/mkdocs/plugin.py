@@ -16,19 +16,19 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory, get_relative_url
 
-from . import tripwire
+from ... import tripwire
+from ...engine import IMAGE_FOLDER, GalleryBuild, Settings, resolve_build_date
+from ...images.pipeline import ImageSettings
+from ...output.preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
+from ...output.render import TEMPLATE_DIR, Renderer, find_directives, line_in_source, parse_directive, treatment_pages
+from ...output.verify import disclosure_problems
+from ...violations import Severity, Violation, Where, display_path, report
 from .config import GalleryConfig, option_names
-from .engine import IMAGE_FOLDER, GalleryBuild, Settings, resolve_build_date
-from .images import ImageSettings
 from .neighbours import optimize_problems, social_problems
-from .preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
-from .render import TEMPLATE_DIR, Renderer, find_directives, line_in_source, parse_directive, treatment_pages
-from .verify import disclosure_problems
-from .violations import Severity, Violation, Where, display_path, report
 
 log = get_plugin_logger(__name__)
 
-ASSET_DIR = Path(__file__).parent / "assets"
+ASSET_DIR = Path(__file__).parent.parent.parent / "assets"
 CSS_URI = "assets/compliant-gallery/compliant-gallery.css"
 JS_URI = "assets/compliant-gallery/compliant-gallery.js"
 PREVIEW_CSS_URI = "assets/compliant-gallery/compliant-gallery-preview.css"

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..violations import Violation, Where
 from .fhir import fhir_records
-from .schema import Fields
-from .violations import Violation, Where
+from .fields import Fields
 from .yamlfile import LocatedList, LocatedMap, load_yaml, read_text
 
 CONSENT_KEYS = {

@@ -70,9 +70,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .config import CHANNELS
-from .schema import Fields
-from .violations import Violation, Where
+from ..hosts.mkdocs.config import CHANNELS
+from ..violations import Violation, Where
+from .fields import Fields
 from .yamlfile import LocatedList, LocatedMap, read_text
 
 BASE = "https://mkdocs-compliant-gallery.dev/fhir"

@@ -8,7 +8,7 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from .violations import Violation, Where
+from ..violations import Violation, Where
 from .yamlfile import LocatedList, LocatedMap, line_of
 
 # Public ids (case slugs, consent ids, treatment keys): ASCII only, so look-alike letters and

@@ -29,16 +29,17 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
 
-from . import audit, faces
-from .consent import load_register
-from .engine import GalleryBuild, Settings
-from .images import ImageRejectedError, ImageSettings, published_faces
-from .manifest import ImageRef, load_manifest
-from .plugin import CompliantGalleryPlugin
-from .render import parse_directive
-from .report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
-from .tripwire import DIRECTIVE
-from .violations import Violation, Where, display_path
+from ..audit import publications
+from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
+from ..engine import GalleryBuild, Settings
+from ..images import faces
+from ..images.pipeline import ImageRejectedError, ImageSettings, published_faces
+from ..output.render import parse_directive
+from ..records.manifest import ImageRef, load_manifest
+from ..records.register import load_register
+from ..tripwire import DIRECTIVE
+from ..violations import Violation, Where, display_path
+from .mkdocs.plugin import CompliantGalleryPlugin
 
 YAML_SUFFIXES = (".yml", ".yaml")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -140,7 +141,7 @@ def _check(args: argparse.Namespace) -> int:
     removed = gallery.removed()
     unused = unused_consents(gallery)
     soon = expiring(gallery)
-    _, log_problems = audit.read_log(settings.compliance_dir)
+    _, log_problems = publications.read_log(settings.compliance_dir)
     if args.format == "json":
         rows = [_violation_row(v) for v in [*errors, *warnings, *removed.values()]]
         document = {

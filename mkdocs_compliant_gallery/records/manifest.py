@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .schema import Fields
-from .violations import Violation, Where, display_path
+from ..violations import Violation, Where, display_path
+from .fields import Fields
 from .yamlfile import LocatedMap, load_yaml
 
 # Files a clinic's camera or phone produces; any of them lying unlisted in the photo folder is a raw PHI file.
@@ -223,7 +223,7 @@ def _load_treatment(manifest: Manifest, treatments: Fields, key: str) -> None:
 
 
 def _valid_key(key: str) -> bool:
-    from .schema import ID_PATTERN
+    from .fields import ID_PATTERN
 
     return bool(ID_PATTERN.match(key))
 

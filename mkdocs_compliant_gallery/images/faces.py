@@ -77,7 +77,7 @@ class HaarDetector:
             raise DetectorUnavailableError(
                 f"OpenCV {cv2.__version__} ships no Haar cascades (OpenCV 5 dropped them); {INSTALL_HINT} installs OpenCV 4"
             )
-        from .images import POOL_WORKER_ENV  # here: images imports this module
+        from .pipeline import POOL_WORKER_ENV  # here: images imports this module
 
         if os.environ.get(POOL_WORKER_ENV):
             # The build already runs one worker per core; OpenCV's own thread pool would oversubscribe them.

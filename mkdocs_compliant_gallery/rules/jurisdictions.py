@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .consent import Consent
-from .manifest import Case, Treatment
-from .violations import Violation, Where
+from ..records.manifest import Case, Treatment
+from ..records.register import Consent
+from ..violations import Violation, Where
 
 # AHPRA's guidelines for advertising cosmetic procedures ask for this warning, prominently.
 AU_WARNING = (

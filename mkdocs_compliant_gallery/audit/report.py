@@ -18,13 +18,14 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__, audit
-from .consent import Consent
-from .engine import GalleryBuild
-from .images import ProcessedImage
-from .violations import Violation
+from .. import __version__
+from ..engine import GalleryBuild
+from ..images.pipeline import ProcessedImage
+from ..records.register import Consent
+from ..violations import Violation
+from . import publications
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent.parent / "templates"
 REPORT_TEMPLATE = "report.html"
 STATUS_ORDER = ("expiring", "removed", "blocked", "published")
 STATUS_LABELS = {"expiring": "expiring soon", "removed": "removed", "blocked": "blocked", "published": "published"}
@@ -278,7 +279,7 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
     )
     errors, warnings = gallery.errors(), gallery.warnings()
     report.errors, report.warnings = len(errors), len(warnings)
-    records, report.log_problems = audit.read_log(settings.compliance_dir)
+    records, report.log_problems = publications.read_log(settings.compliance_dir)
     receipts, receipt_problems = read_receipts(settings.compliance_dir)
     report.log_problems.extend(receipt_problems)
     if records:

@@ -11,7 +11,7 @@ import os
 import struct
 from pathlib import Path
 
-from . import structure
+from . import formats
 
 _PNG_KEEP = {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"}
 _WEBP_KEEP = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"}
@@ -20,7 +20,7 @@ _JFIF = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 
 def scrub(data: bytes) -> bytes | None:
     """The image without metadata, or None when the format is not one handled here or the bytes are odd."""
-    fmt = structure.sniff(data)
+    fmt = formats.sniff(data)
     try:
         if fmt == "png":
             return _png(data)
@@ -68,7 +68,7 @@ def _jpeg(data: bytes) -> bytes:
         length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         end = pos + 2 + length
         if marker == 0xDA:
-            end = structure.skip_entropy(data, end)
+            end = formats.skip_entropy(data, end)
         # APP14 "Adobe" tells a decoder how to read CMYK colour, so a four-component image keeps it.
         keep = not (0xE0 <= marker <= 0xEF or marker == 0xFE) or (marker == 0xEE and data[pos + 4 : pos + 9] == b"Adobe" and cmyk)
         if keep:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from . import structure
-from .violations import Violation, Where
+from ..images import formats
+from ..violations import Violation, Where
 
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _TEXT_SUFFIXES = {
@@ -211,7 +211,7 @@ def guard_site(site_dir: Path, forbidden: Forbidden, image_folder: str) -> list[
             for what in finder.find(relative):
                 found.append(Violation("CG603", where, f"file path contains {what}", "rename the file"))
             in_gallery = relative.startswith(image_folder + "/")
-            fmt = structure.sniff(data)
+            fmt = formats.sniff(data)
             if in_gallery and fmt in {"jpeg", "png", "webp", "avif"}:
                 if name not in forbidden.own_images:
                     found.append(
@@ -223,7 +223,7 @@ def guard_site(site_dir: Path, forbidden: Forbidden, image_folder: str) -> list[
                         )
                     )
                 else:
-                    issues = structure.problems(data, fmt)
+                    issues = formats.problems(data, fmt)
                     if issues:
                         found.append(
                             Violation(

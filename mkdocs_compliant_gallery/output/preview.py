@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import jinja2
 
-from .violations import Violation
+from ..violations import Violation
 
 PROBLEMS_PAGE = "compliant-gallery-preview.md"
 PANEL_TEMPLATE = "fragments/compliant-gallery/preview-panel.html"

@@ -10,12 +10,12 @@ from typing import Any
 
 import jinja2
 
-from .images import PairResult, ProcessedImage
-from .manifest import Case, PhotoPair, Treatment
-from .tripwire import DIRECTIVE
-from .violations import Violation, Where
+from ..images.pipeline import PairResult, ProcessedImage
+from ..records.manifest import Case, PhotoPair, Treatment
+from ..tripwire import DIRECTIVE
+from ..violations import Violation, Where
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 GALLERY_TEMPLATE = "fragments/compliant-gallery/gallery.html"
 CASE_TEMPLATE = "fragments/compliant-gallery/case.html"
 _ARGUMENT = re.compile(r"^(?P<key>[a-z]+)=(?P<value>\S+)$")

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .violations import Violation, Where
+from ..violations import Violation, Where
 
 # Anchors and aliases are fine for repeated blocks; a document that expands beyond this is a bomb.
 MAX_EXPANDED = 1_000_000
