@@ -23,6 +23,7 @@ from typing import Any
 
 from . import __version__
 from .audit import publications
+from .catalogue import CG106, CG108, CG110, CG111, CG514
 from .images import faces
 from .images.pipeline import (
     POOL_WORKER_ENV,
@@ -36,13 +37,16 @@ from .images.pipeline import (
     purge_cache,
 )
 from .images.scrub import scrub_tree
+from .output.directives import Directive
+from .output.guard import Forbidden, Secret, guard_site
 from .output.preview import Preview
-from .output.render import Directive, PublishedCase, Renderer, disclosure_texts
-from .output.verify import Forbidden, guard_site
+from .output.render import PublishedCase, Renderer, disclosure_texts
 from .records.manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
 from .records.register import Register, load_register
-from .rules.consent import GUARANTEE_WORDS, Decision, Rules, decide_all, needs_face_check
-from .rules.jurisdictions import PACKS, PackContext, pack_disclosures
+from .rules.consent import needs_face_check
+from .rules.context import Rules
+from .rules.decide import Decision, decide_all
+from .rules.jurisdictions import PACKS, pack_disclosures
 from .violations import Severity, Violation, Where, display_path
 
 IMAGE_FOLDER = "assets/compliant-gallery/img"
@@ -127,6 +131,7 @@ class GalleryBuild:
         self.manifest: Manifest | None = None
         self.register: Register | None = None
         self.decisions: dict[str, Decision] = {}
+        self.rules: Rules | None = None
         self.published: dict[str, PublishedCase] = {}
         self.uses: dict[str, CaseUse] = {}
         self.cache_hits = 0
@@ -150,7 +155,7 @@ class GalleryBuild:
             if jurisdiction not in PACKS:
                 self.violations.append(
                     Violation(
-                        "CG110",
+                        CG110,
                         Where("mkdocs.yml", 0, "jurisdictions"),
                         f"no rule pack '{jurisdiction}'",
                         f"use one of: {', '.join(PACKS)}",
@@ -162,14 +167,14 @@ class GalleryBuild:
         self.violations.extend(self.register.violations)
         if not self.manifest.loaded or not self.register.loaded:
             return  # fail closed: without both files no case can be judged
-        rules = Rules(
+        self.rules = rules = Rules(
             settings.channel,
             settings.build_date,
             settings.expiry_warning_days,
             settings.fail_on_withdrawn,
             settings.jurisdictions,
             settings.practitioner_registration,
-            GUARANTEE_WORDS + settings.claims_forbidden,
+            settings.claims_forbidden,
         )
         for decision in decide_all(self.manifest, self.register, rules):
             self.decisions[decision.case.id] = decision
@@ -185,7 +190,7 @@ class GalleryBuild:
         if not real.is_relative_to(root):
             self.violations.append(
                 Violation(
-                    "CG106",
+                    CG106,
                     Where(str(path)),
                     f"the {label} lies outside the project ({root})",
                     "keep the gallery files inside the folder of mkdocs.yml",
@@ -276,8 +281,8 @@ class GalleryBuild:
             if "UK" in settings.jurisdictions and self._missing_capture_dates(case, pairs):
                 continue
             material = decision.consent.material_connection if decision.consent else None
-            pack_context = PackContext(settings.channel, settings.practitioner_registration)
-            extra = pack_disclosures(case, treatment, settings.jurisdictions, pack_context)
+            assert self.rules is not None
+            extra = pack_disclosures(case, treatment, self.rules)
             self.published[case.id] = PublishedCase(case, treatment, pairs, disclosure_texts(treatment, material, extra))
 
     def _face_scans(self, cases: list[Case]) -> dict[tuple[str, str], bool]:
@@ -301,7 +306,7 @@ class GalleryBuild:
         needing = sorted({case_id for (case_id, _), scan in wanted.items() if scan})
         self.violations.append(
             Violation(
-                "CG111",
+                CG111,
                 Where("mkdocs.yml", 0, "face_guard"),
                 f"the photos of {len(needing)} case(s) ({', '.join(needing)}) need the face check, since their releases do not "
                 f"allow the face, but the face detector cannot run: {problem}",
@@ -340,7 +345,7 @@ class GalleryBuild:
                     missing = True
                     self.violations.append(
                         Violation(
-                            "CG514",
+                            CG514,
                             Where(case.file, ref.line, f"case {case.id}.photos"),
                             f"'{ref.src}' has no capture date, so it cannot be shown to be a genuine original (UK CAP Code 12.1)",
                             "use the camera's original file, which records when it was taken",
@@ -395,7 +400,7 @@ class GalleryBuild:
                 return Rendered(
                     violations=(
                         Violation(
-                            "CG108",
+                            CG108,
                             where,
                             f"directive names case '{directive.case}', which is not in the manifest",
                             f"use a case id from {manifest.file}",
@@ -409,7 +414,7 @@ class GalleryBuild:
                 return Rendered(
                     violations=(
                         Violation(
-                            "CG108",
+                            CG108,
                             where,
                             f"directive names treatment '{directive.treatment}', which is not in the manifest",
                             f"use a treatment key from {manifest.file}",
@@ -450,15 +455,15 @@ class GalleryBuild:
 
     def forbidden(self) -> Forbidden:
         """Everything the output guard must not find in the site."""
-        strings: dict[str, str] = {}
+        strings: dict[str, tuple[Secret, str]] = {}
         hashes: dict[str, str] = {}
         if self.register is not None:
             for consent in self.register.consents.values():
-                strings[consent.id] = f"consent id {consent.id}"
+                strings[consent.id] = (Secret.CONSENT_ID, f"consent id {consent.id}")
                 if consent.patient_ref:
-                    strings[consent.patient_ref] = f"patient_ref of consent {consent.id}"
+                    strings[consent.patient_ref] = (Secret.PATIENT_REF, f"patient_ref of consent {consent.id}")
         for case_id in self.removed():
-            strings[case_id] = f"removed case {case_id}"
+            strings[case_id] = (Secret.REMOVED_CASE, f"removed case {case_id}")
         settings = self.settings
         for path in (settings.manifest, settings.consents):
             if path.is_file():
@@ -468,7 +473,7 @@ class GalleryBuild:
                 if photo.suffix.lower() in PHOTO_SUFFIXES and photo.is_file():
                     # Digests remembered by size and mtime: an unchanged rebuild does not read the originals again.
                     hashes[self.digests(photo)] = f"raw photo {settings.shown(photo)}"
-                    strings.setdefault(photo.name, f"raw photo file name {photo.name}")
+                    strings.setdefault(photo.name, (Secret.RAW_PHOTO_NAME, f"raw photo file name {photo.name}"))
         return Forbidden(strings, hashes, frozenset(Path(p).name for p in self.image_files()))
 
     def guard(self, site_dir: Path) -> list[Violation]:

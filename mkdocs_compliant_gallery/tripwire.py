@@ -13,18 +13,15 @@ leftover `case=` comment would name a withdrawn case in the site.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-# The HTML comment survives Markdown unchanged; inside code blocks it is escaped and so never matches.
-DIRECTIVE = re.compile(r"<!--\s*compliant-gallery(?P<args>(?:\s[^>]*?)?)\s*-->")
-_OPENING = re.compile(r"<!--\s*compliant-gallery\b")
+from .output.directives import DIRECTIVE, OPENING, outside_fences
+
 _active = False
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 
 def _never() -> bool:
@@ -49,31 +46,11 @@ def activate(pages_placed: Callable[[], bool] = _never) -> None:
     _pages_placed = pages_placed
 
 
-def is_active() -> bool:
-    return _active
-
-
-def _outside_fences(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
-    """(line number, line, whether it is text rather than a fence or fenced code)."""
-    fence: str | None = None
-    for number, line in enumerate(lines, start=1):
-        opening = _FENCE.match(line)
-        if opening:
-            marker = opening.group(1)
-            if fence is None:
-                fence = marker[0]
-            elif marker[0] == fence:
-                fence = None
-            yield number, line, False
-            continue
-        yield number, line, fence is None
-
-
 def _drop_directives(lines: list[str]) -> list[str]:
     """The lines without directive comments outside code (a directive may span lines)."""
     kept: list[str] = []
     text: list[str] = []
-    for _, line, is_text in _outside_fences(lines):
+    for _, line, is_text in outside_fences(lines):
         if is_text:
             text.append(line)
             continue
@@ -90,8 +67,8 @@ class _Tripwire(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         if _active:
             return _drop_directives(lines) if _pages_placed() else lines
-        for number, line, is_text in _outside_fences(lines):
-            if is_text and _OPENING.search(line):
+        for number, line, is_text in outside_fences(lines):
+            if is_text and OPENING.search(line):
                 raise GalleryPluginMissingError(
                     f"line {number}: a compliant-gallery directive is on this page but the compliant-gallery plugin "
                     "is not active. Add 'compliant-gallery' to the plugins of mkdocs.yml, or build with a host "

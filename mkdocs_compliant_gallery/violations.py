@@ -1,4 +1,7 @@
-"""Violations: the one value every check returns, and how a list of them is reported."""
+"""Violations: the one value every check returns, the rule it breaks, and how a list of them is reported.
+
+The rules themselves are declared in `catalogue`; this module holds only the types they are made of.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,44 @@ class Severity(enum.Enum):
     ERROR = "error"  # fails the build
     WARNING = "warning"  # logged, build goes on
     REMOVED = "removed"  # the case is taken out of the site, build goes on
+
+
+class Stage(enum.Enum):
+    """The step of a build that checks a rule: where in the engine to look for it."""
+
+    LOAD = "load"  # reading the options, the manifest and the register (records/)
+    DECIDE = "decide"  # judging each case against its release and the packs (rules/)
+    PROCESS = "process"  # decoding, checking and encoding the photos (images/)
+    PLACE = "place"  # placing directives and rendering cards in pages (output/)
+    VERIFY = "verify"  # checking the built site before it may be deployed (output/)
+
+
+# The hundreds digit of a code names its family; each family has one home folder in the package.
+FAMILIES: dict[str, tuple[str, str]] = {
+    "1": ("records", "the clinic's files: schema, keys, paths, directives (records/, output/directives.py)"),
+    "2": ("consent", "the release behind each case (rules/consent.py)"),
+    "3": ("images", "the photos themselves (images/)"),
+    "4": ("disclosures", "what a visitor reads: typical results, connections, claims (rules/disclosures.py, output/)"),
+    "5": ("jurisdictions", "rule packs of a state, province or country (rules/jurisdictions.py)"),
+    "6": ("output", "leaks in the built site (output/guard.py)"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the catalogue: a stable code, what it means, when it is checked and what breaking it does."""
+
+    code: str
+    title: str
+    stage: Stage
+    severity: Severity = Severity.ERROR
+
+    @property
+    def family(self) -> str:
+        return FAMILIES[self.code[2]][0]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 @dataclass(frozen=True, order=True)
@@ -35,14 +76,29 @@ class Where:
 
 @dataclass(frozen=True)
 class Violation:
-    """A broken rule: a stable code, where it happened, what is wrong and how to fix it."""
+    """A broken rule: which rule, where it happened, what is wrong and how to fix it.
 
-    code: str
+    `severity` defaults to the rule's own; a build option may change it (`on_withdrawn: fail`).
+    """
+
+    rule: Rule
     where: Where
     message: str
-    fix: str = ""
-    case: str = ""
-    severity: Severity = Severity.ERROR
+    fix: str
+    case: str
+    severity: Severity
+
+    def __init__(self, rule: Rule, where: Where, message: str, fix: str = "", case: str = "", severity: Severity | None = None):
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "where", where)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "fix", fix)
+        object.__setattr__(self, "case", case)
+        object.__setattr__(self, "severity", rule.severity if severity is None else severity)
+
+    @property
+    def code(self) -> str:
+        return self.rule.code
 
     @property
     def sort_key(self) -> tuple[str, int, str, str, str]:
@@ -57,9 +113,9 @@ class Violation:
         return text
 
 
-def errors(violations: Iterable[Violation]) -> list[Violation]:
-    """The violations that fail a build, sorted by file and line."""
-    return sorted((v for v in violations if v.severity is Severity.ERROR), key=lambda v: v.sort_key)
+def of_severity(violations: Iterable[Violation], severity: Severity) -> list[Violation]:
+    """The violations of one severity, sorted by file and line."""
+    return sorted((v for v in violations if v.severity is severity), key=lambda v: v.sort_key)
 
 
 def report(violations: Iterable[Violation], headline: str) -> str:
@@ -76,11 +132,3 @@ def display_path(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
-
-
-class GalleryError(Exception):
-    """Raised by the engine when it cannot go on; carries every violation found so far."""
-
-    def __init__(self, violations: list[Violation], headline: str = "compliant-gallery: the build failed"):
-        self.violations = violations
-        super().__init__(report(violations, headline))

@@ -35,7 +35,8 @@ from mkdocs_compliant_gallery.images import formats, scrub
 from mkdocs_compliant_gallery.images.pipeline import ImageSettings, PairJob, process_fresh
 from mkdocs_compliant_gallery.records.manifest import ImageRef, load_manifest
 from mkdocs_compliant_gallery.records.register import load_register
-from mkdocs_compliant_gallery.rules.consent import Rules, decide_all
+from mkdocs_compliant_gallery.rules.context import Rules
+from mkdocs_compliant_gallery.rules.decide import decide_all
 from mkdocs_compliant_gallery.violations import Violation
 from tests.conftest import BUILD_DATE, TREATMENTS, case, consent
 from tests.photos import Planted, write_photo

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from PIL import Image, ImageFont
 
-from mkdocs_compliant_gallery.output.verify import disclosure_problems, rendered_cards
+from mkdocs_compliant_gallery.output.cards import disclosure_problems, rendered_cards
 from tests.conftest import TREATMENTS, Project, Result, run_build, run_serve_builds
 from tests.test_build import cards_of
 from tests.test_rules import _assert_nothing_published

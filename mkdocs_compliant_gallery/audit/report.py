@@ -19,6 +19,7 @@ from pathlib import Path
 import jinja2
 
 from .. import __version__
+from ..catalogue import CG203, CG204
 from ..engine import GalleryBuild
 from ..images.pipeline import ProcessedImage
 from ..records.register import Consent
@@ -424,9 +425,9 @@ def _expiry(consent: Consent) -> str:
 def _removal_date(reason: Violation, consent: Consent | None) -> str:
     if consent is None:
         return ""
-    if reason.code == "CG203" and consent.revoked_on:
+    if reason.rule is CG203 and consent.revoked_on:
         return consent.revoked_on.isoformat()
-    if reason.code == "CG204":
+    if reason.rule is CG204:
         if consent.event_occurred_on and reason.where.field.endswith("event_occurred_on"):
             return consent.event_occurred_on.isoformat()
         if consent.expires_on:

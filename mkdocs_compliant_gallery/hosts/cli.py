@@ -19,7 +19,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,18 +31,17 @@ from mkdocs.exceptions import MkDocsException
 
 from ..audit import publications
 from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
+from ..catalogue import CG211
 from ..engine import GalleryBuild, Settings
 from ..images import faces
 from ..images.pipeline import ImageRejectedError, ImageSettings, published_faces
-from ..output.render import parse_directive
+from ..output.directives import directives_in, parse_directive
 from ..records.manifest import ImageRef, load_manifest
 from ..records.register import load_register
-from ..tripwire import DIRECTIVE
 from ..violations import Violation, Where, display_path
 from .mkdocs.plugin import CompliantGalleryPlugin
 
 YAML_SUFFIXES = (".yml", ".yaml")
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 
 class UsageError(Exception):
@@ -112,32 +111,13 @@ def prepare(project: Project) -> tuple[GalleryBuild, bool]:
     return gallery, True
 
 
-def directives_in(markdown: str) -> Iterator[tuple[int, re.Match[str]]]:
-    """(line, match) of every gallery directive of a Markdown page, outside fenced and inline code."""
-    fence: str | None = None
-    for number, line in enumerate(markdown.splitlines(), start=1):
-        opening = _FENCE.match(line)
-        if opening:
-            marker = opening.group(1)[0]
-            if fence is None:
-                fence = marker
-            elif marker == fence:
-                fence = None
-            continue
-        if fence is not None:
-            continue
-        for match in DIRECTIVE.finditer(line):
-            if line[: match.start()].count("`") % 2 == 0:
-                yield number, match
-
-
 def _check(args: argparse.Namespace) -> int:
     project = load_project(args.config_file)
     gallery, _ = prepare(project)
     settings = project.settings
     errors = gallery.errors()
     # Consents about to expire come first (before errors too): they are the ones that need a phone call this month.
-    warnings = sorted(gallery.warnings(), key=lambda v: (v.code != "CG211", v.sort_key))
+    warnings = sorted(gallery.warnings(), key=lambda v: (v.rule is not CG211, v.sort_key))
     removed = gallery.removed()
     unused = unused_consents(gallery)
     soon = expiring(gallery)
@@ -171,8 +151,8 @@ def _check(args: argparse.Namespace) -> int:
             print("warning: face_guard is off: photos whose release does not allow the face are not checked for faces")
         for reviewed in gallery.face_reviewed.values():
             print(f"info: {reviewed.where}: face check of '{reviewed.src}' skipped, reviewed by {reviewed.reviewed_by}: {reviewed.reason}")
-        soon_first = [v for v in warnings if v.code == "CG211"]
-        for violation in [*soon_first, *errors, *(v for v in warnings if v.code != "CG211")]:
+        soon_first = [v for v in warnings if v.rule is CG211]
+        for violation in [*soon_first, *errors, *(v for v in warnings if v.rule is not CG211)]:
             print(f"{violation.severity.value}: {violation.format()}")
         for unused_consent in unused:
             print(f"warning: {unused_consent.where} (consent {unused_consent.consent}): consent used by no case ({unused_consent.state})")

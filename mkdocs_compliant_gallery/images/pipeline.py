@@ -23,6 +23,7 @@ from typing import Any
 import PIL
 from PIL import Image, ImageCms, ImageDraw, UnidentifiedImageError, features
 
+from ..catalogue import CG111, CG209, CG301, CG302, CG303, CG304, CG305, CG306, CG307, CG601, RULES
 from ..records.manifest import Box, Edit, ImageRef
 from ..violations import Violation, Where
 from . import faces, formats
@@ -203,7 +204,7 @@ def process_fresh(job: PairJob, key: str) -> PairResult:
             job.view,
             None,
             None,
-            (Violation("CG301", where, "a photo of the pair cannot be read", "check the files' permissions", job.case_id),),
+            (Violation(CG301, where, "a photo of the pair cannot be read", "check the files' permissions", job.case_id),),
         )
     Path(job.cache_dir).mkdir(parents=True, exist_ok=True)
     return _process_fresh(job, key)
@@ -240,7 +241,7 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
             None,
             (
                 Violation(
-                    "CG305",
+                    CG305,
                     where[job.after.src],
                     f"before ({first.width}x{first.height}) and after ({second.width}x{second.height}) differ in shape after crop; they are not comparable",
                     "crop both photos to the same aspect ratio (set the same 'crop' size on the pair)",
@@ -258,7 +259,7 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
             boxes = tuple(_to_original(box, ref, item) for box in faces.scan(image))
         except faces.DetectorUnavailableError as error:
             fix = f"{faces.INSTALL_HINT}, or set 'face_guard: false' in the plugin options"
-            return PairResult(job.case_id, job.view, None, None, (Violation("CG111", where[ref.src], str(error), fix, job.case_id),), key)
+            return PairResult(job.case_id, job.view, None, None, (Violation(CG111, where[ref.src], str(error), fix, job.case_id),), key)
         found.append(boxes)
         if boxes:
             violations.append(face_violation(job, ref, item.original_size, boxes, where[ref.src]))
@@ -275,7 +276,7 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
     except OutputRejectedError as error:
         location = Where(job.manifest_file, job.before.line, f"case {job.case_id}.photos")
         fix = "report this as a bug; nothing was published"
-        return PairResult(job.case_id, job.view, None, None, (Violation("CG601", location, str(error), fix, job.case_id),), key)
+        return PairResult(job.case_id, job.view, None, None, (Violation(CG601, location, str(error), fix, job.case_id),), key)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
     return result
@@ -296,7 +297,7 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
         what = "an SVG drawing" if fmt == "svg" else f"a {fmt.upper()} file" if fmt else "not an image"
         raise ImageRejectedError(
             Violation(
-                "CG303",
+                CG303,
                 where,
                 f"'{ref.src}' is {what}; a clinical photo must be a still JPEG, PNG, WebP, TIFF, HEIC or AVIF",
                 "export the original photo from the camera or photo system",
@@ -311,7 +312,7 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
             if image.width * image.height > settings.max_pixels:
                 raise Image.DecompressionBombError("too many pixels")
             if getattr(image, "is_animated", False) and fmt in {"png", "webp", "gif"}:
-                raise ImageRejectedError(Violation("CG303", where, f"'{ref.src}' is animated", "publish a still photo", case_id))
+                raise ImageRejectedError(Violation(CG303, where, f"'{ref.src}' is animated", "publish a still photo", case_id))
             image.seek(0)  # containers with several images publish their primary one only
             exif = image.getexif()
             original_size = _upright_size(image.size, exif)
@@ -320,7 +321,7 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejectedError(
             Violation(
-                "CG302",
+                CG302,
                 where,
                 f"'{ref.src}' has more than {settings.max_pixels} pixels",
                 "export a smaller photo, or raise 'max_pixels' in the plugin config",
@@ -330,7 +331,7 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageRejectedError(
             Violation(
-                "CG301", where, f"'{ref.src}' cannot be decoded ({error})", "re-export the photo; the file is damaged or truncated", case_id
+                CG301, where, f"'{ref.src}' cannot be decoded ({error})", "re-export the photo; the file is damaged or truncated", case_id
             )
         ) from None
     editors = editing_software(exif, image, data)
@@ -404,7 +405,7 @@ def _redact_and_crop(decoded: _Decoded, ref: ImageRef, where: Where, case_id: st
         if x + w > width or y + h > height:
             raise ImageRejectedError(
                 Violation(
-                    "CG307",
+                    CG307,
                     where,
                     f"{name} box [{x}, {y}, {w}, {h}] reaches outside '{ref.src}' ({width}x{height} upright)",
                     "measure the box on the upright photo and keep it inside",
@@ -463,7 +464,7 @@ def face_violation(job: PairJob, ref: ImageRef, size: tuple[int, int], boxes: tu
         else ""
     )
     return Violation(
-        "CG209",
+        CG209,
         where,
         f"'{ref.src}' shows {'a face' if len(boxes) == 1 else f'{len(boxes)} faces'} at {shown} "
         "([x, y, width, height] in pixels of the upright original) but the release does not allow the face",
@@ -518,7 +519,7 @@ def _provenance(job: PairJob, before: _Decoded, after: _Decoded, where: dict[str
             if item.editors:
                 found.append(
                     Violation(
-                        "CG304",
+                        CG304,
                         where[ref.src],
                         f"'{ref.src}' was edited with {', '.join(item.editors)} but the pair declares no edits",
                         "declare the edits under 'edits:' (exposure, white-balance, colour, sharpen, retouch, composite, background), or use the unedited original",
@@ -528,7 +529,7 @@ def _provenance(job: PairJob, before: _Decoded, after: _Decoded, where: dict[str
     if before.captured and after.captured and after.captured < before.captured:
         found.append(
             Violation(
-                "CG306",
+                CG306,
                 where[job.after.src],
                 f"the after photo was taken {after.captured}, before the before photo ({before.captured})",
                 "check that before and after are not swapped",
@@ -584,7 +585,7 @@ def _load_cached(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Vi
                     found,
                 )
             )
-        violations = tuple(Violation(v["code"], Where(**v["where"]), v["message"], v["fix"], v["case"]) for v in meta["violations"])
+        violations = tuple(Violation(RULES[v["code"]], Where(**v["where"]), v["message"], v["fix"], v["case"]) for v in meta["violations"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return images[0], images[1], violations

@@ -1,8 +1,7 @@
-"""Directives in pages, and the case cards they become (Jinja2, autoescaped, overridable templates)."""
+"""The case cards that directives become (Jinja2, autoescaped, overridable templates), and the generated pages."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,64 +11,11 @@ import jinja2
 
 from ..images.pipeline import PairResult, ProcessedImage
 from ..records.manifest import Case, PhotoPair, Treatment
-from ..tripwire import DIRECTIVE
-from ..violations import Violation, Where
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 GALLERY_TEMPLATE = "fragments/compliant-gallery/gallery.html"
 CASE_TEMPLATE = "fragments/compliant-gallery/case.html"
-_ARGUMENT = re.compile(r"^(?P<key>[a-z]+)=(?P<value>\S+)$")
 _MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
-
-
-@dataclass(frozen=True)
-class Directive:
-    """One `<!-- compliant-gallery ... -->` placement: all cases, one treatment or one case."""
-
-    text: str
-    treatment: str | None = None
-    case: str | None = None
-
-
-def parse_directive(text: str, args: str, where: Where) -> tuple[Directive | None, list[Violation]]:
-    """Parse the arguments of one directive; unknown or conflicting arguments are CG108."""
-    values: dict[str, str] = {}
-    problems = []
-    for token in args.split():
-        match = _ARGUMENT.match(token)
-        if not match or match["key"] not in {"treatment", "case"}:
-            problems.append(
-                Violation(
-                    "CG108",
-                    where,
-                    f"directive argument '{token}' is not understood",
-                    "write 'treatment=<key>' or 'case=<id>', or nothing for every case",
-                )
-            )
-            continue
-        values[match["key"]] = match["value"].strip("\"'")
-    if len(values) > 1:
-        problems.append(
-            Violation("CG108", where, "a directive names both a treatment and a case", "use one directive per treatment or per case")
-        )
-    if problems:
-        return None, problems
-    return Directive(text, treatment=values.get("treatment"), case=values.get("case")), []
-
-
-def find_directives(html: str) -> list[re.Match[str]]:
-    """Every directive comment in rendered page HTML."""
-    return list(DIRECTIVE.finditer(html))
-
-
-def line_in_source(markdown: str, directive_text: str, occurrence: int) -> int:
-    """The 1-based line of the n-th occurrence of a directive in the page's Markdown, 0 if not found."""
-    start = -1
-    for _ in range(occurrence + 1):
-        start = markdown.find(directive_text, start + 1)
-        if start < 0:
-            return 0
-    return markdown.count("\n", 0, start) + 1
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..catalogue import CG101, CG102, CG103, CG104, CG109, CG206
 from ..hosts.mkdocs.config import CHANNELS
-from ..violations import Violation, Where
+from ..violations import Rule, Violation, Where
 from .fields import Fields
 from .yamlfile import LocatedList, LocatedMap, read_text
 
@@ -204,7 +205,7 @@ def _parse(text: str, shown: str, sink: list[Violation], first_line: int = 1) ->
     except json.JSONDecodeError as error:
         sink.append(
             Violation(
-                "CG109",
+                CG109,
                 Where(shown, first_line + error.lineno - 1),
                 f"is not valid JSON: {error.msg} (column {error.colno})",
                 "fix the JSON at that line (a missing comma or quote, a trailing comma), or export the file again",
@@ -212,7 +213,7 @@ def _parse(text: str, shown: str, sink: list[Violation], first_line: int = 1) ->
         )
         return False, None
     except (ValueError, RecursionError) as error:
-        sink.append(Violation("CG109", Where(shown, first_line), f"is not valid JSON: {error}", "export the file again"))
+        sink.append(Violation(CG109, Where(shown, first_line), f"is not valid JSON: {error}", "export the file again"))
         return False, None
     objects = list(_objects(text, first_line))
     duplicates = False
@@ -223,7 +224,7 @@ def _parse(text: str, shown: str, sink: list[Violation], first_line: int = 1) ->
                 duplicates = True
                 sink.append(
                     Violation(
-                        "CG104",
+                        CG104,
                         Where(shown, line, key),
                         f"duplicate key '{key}' (first on line {seen[key]})",
                         "keep one of the two; JSON readers disagree on which one counts",
@@ -298,7 +299,7 @@ def _bundle_resources(text: str, shown: str, sink: list[Violation]) -> list[Loca
     if not parsed:
         return None
     if not isinstance(data, LocatedMap):
-        sink.append(Violation("CG103", Where(shown, 1), "must hold one FHIR Bundle (a JSON object)", _EXPORT_FIX))
+        sink.append(Violation(CG103, Where(shown, 1), "must hold one FHIR Bundle (a JSON object)", _EXPORT_FIX))
         return None
     kind = data.get("resourceType")
     if kind == "Consent":
@@ -306,7 +307,7 @@ def _bundle_resources(text: str, shown: str, sink: list[Violation]) -> list[Loca
     if kind != "Bundle":
         sink.append(
             Violation(
-                "CG103",
+                CG103,
                 Where(shown, data.line, "resourceType"),
                 f"resourceType is {_shown(kind)}, not Bundle",
                 _EXPORT_FIX,
@@ -316,13 +317,13 @@ def _bundle_resources(text: str, shown: str, sink: list[Violation]) -> list[Loca
     _reject_unknown(data, BUNDLE_ELEMENTS, _BUNDLE_PRIMITIVES, shown, "Bundle", sink)
     entries = data.get("entry", [])
     if not isinstance(entries, list):
-        sink.append(Violation("CG103", Where(shown, data.key_lines.get("entry", data.line), "Bundle.entry"), "entry must be a list", ""))
+        sink.append(Violation(CG103, Where(shown, data.key_lines.get("entry", data.line), "Bundle.entry"), "entry must be a list", ""))
         return None
     resources = []
     for index, entry in enumerate(entries):
         path = f"Bundle.entry[{index}]"
         if not isinstance(entry, LocatedMap):
-            sink.append(Violation("CG103", Where(shown, data.key_lines.get("entry", data.line), path), "each entry must be an object", ""))
+            sink.append(Violation(CG103, Where(shown, data.key_lines.get("entry", data.line), path), "each entry must be an object", ""))
             continue
         _reject_unknown(entry, ENTRY_ELEMENTS, _ENTRY_PRIMITIVES, shown, path, sink)
         if "modifierExtension" in entry:
@@ -352,13 +353,13 @@ def _ndjson_resources(text: str, shown: str, sink: list[Violation]) -> list[Loca
 
 def _consent_resource(value: object, shown: str, line: int, path: str, sink: list[Violation]) -> LocatedMap | None:
     if value is None:
-        sink.append(Violation("CG102", Where(shown, line, path), "entry has no resource", "export the Consent resources themselves"))
+        sink.append(Violation(CG102, Where(shown, line, path), "entry has no resource", "export the Consent resources themselves"))
         return None
     if not isinstance(value, LocatedMap) or value.get("resourceType") != "Consent":
         kind = value.get("resourceType") if isinstance(value, LocatedMap) else None
         sink.append(
             Violation(
-                "CG103",
+                CG103,
                 Where(shown, getattr(value, "line", 0) or line, path),
                 f"is a {kind} resource, not a Consent" if isinstance(kind, str) else "is not a FHIR resource (no resourceType)",
                 "the consent register holds Consent resources only; export the other resources elsewhere",
@@ -375,7 +376,7 @@ def _reject_unknown(data: LocatedMap, elements: set[str], primitives: set[str], 
 
 def _modifier(shown: str, line: int, path: str) -> Violation:
     return Violation(
-        "CG103",
+        CG103,
         Where(shown, line, f"{path}.modifierExtension"),
         "carries a modifierExtension, which changes its meaning in a way the gallery does not understand; it is left out",
         "export the consent without modifier extensions, or record the release without them",
@@ -405,7 +406,7 @@ class _ConsentReader:
     def where(self, line: int, path: str) -> Where:
         return Where(self.shown, line, f"{self.label}.{path}" if path else self.label)
 
-    def problem(self, code: str, line: int, path: str, message: str, fix: str) -> None:
+    def problem(self, code: Rule, line: int, path: str, message: str, fix: str) -> None:
         self.sink.append(Violation(code, self.where(line, path), message, fix))
 
     def put(self, key: str, value: Any, line: int) -> None:
@@ -419,7 +420,7 @@ class _ConsentReader:
         if value is None:
             return None
         if not isinstance(value, LocatedMap):
-            self.problem("CG103", parent.key_lines.get(key, parent.line), path, f"'{key}' must be a JSON object", "")
+            self.problem(CG103, parent.key_lines.get(key, parent.line), path, f"'{key}' must be a JSON object", "")
             return None
         return value
 
@@ -428,7 +429,7 @@ class _ConsentReader:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(item, LocatedMap) for item in value):
-            self.problem("CG103", parent.key_lines.get(key, parent.line), path, f"'{key}' must be a list of JSON objects", "")
+            self.problem(CG103, parent.key_lines.get(key, parent.line), path, f"'{key}' must be a list of JSON objects", "")
             return []
         return list(value)
 
@@ -437,7 +438,7 @@ class _ConsentReader:
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
-            self.problem("CG103", parent.key_lines.get(key, parent.line), path, f"'{key}' must be non-empty text", "")
+            self.problem(CG103, parent.key_lines.get(key, parent.line), path, f"'{key}' must be non-empty text", "")
             return None
         return value.strip()
 
@@ -454,7 +455,7 @@ class _ConsentReader:
                 parsed = None
         if parsed is None:
             self.problem(
-                "CG103",
+                CG103,
                 parent.key_lines.get(key, parent.line),
                 path,
                 f"'{key}' {_describe(value)} is not a full date",
@@ -501,13 +502,11 @@ class _ConsentReader:
         line = resource.key_lines.get("status", resource.line)
         status = resource.get("status")
         if status is None:
-            self.problem("CG102", line, "status", "'status' is required", "export the Consent with its status (active, inactive, ...)")
+            self.problem(CG102, line, "status", "'status' is required", "export the Consent with its status (active, inactive, ...)")
             self.usable = False
             return
         if status not in STATUSES:
-            self.problem(
-                "CG103", line, "status", f"status {_shown(status)} is not one of {', '.join(STATUSES)}", "export a valid R4 status"
-            )
+            self.problem(CG103, line, "status", f"status {_shown(status)} is not one of {', '.join(STATUSES)}", "export a valid R4 status")
             self.usable = False
             return
         signed = self.date(resource, "dateTime", "dateTime")
@@ -522,7 +521,7 @@ class _ConsentReader:
         updated = self.date(meta, "lastUpdated", "meta.lastUpdated") if meta else None
         if meta is None or updated is None:
             self.problem(
-                "CG206",
+                CG206,
                 line,
                 "status",
                 f"status is '{status}' but the revocation date is unknown (no revokedOn extension, no meta.lastUpdated); "
@@ -584,7 +583,7 @@ class _ConsentReader:
             name = url[len(EXTENSION_BASE) :]
             path = f"extension({name})"
             if name in seen:
-                self.problem("CG104", extension.line, path, f"extension '{name}' appears twice (first on line {seen[name]})", "keep one")
+                self.problem(CG104, extension.line, path, f"extension '{name}' appears twice (first on line {seen[name]})", "keep one")
                 continue
             seen[name] = extension.line
             if name in _FLAG_EXTENSIONS:
@@ -599,7 +598,7 @@ class _ConsentReader:
                 key = next((k for k in ("valueDate", "valueDateTime") if k in extension), None)
                 date = self.date(extension, key, f"{path}.{key}") if key else None
                 if key is None:
-                    self.problem("CG103", extension.line, path, f"extension '{name}' needs a valueDate", "write valueDate: YYYY-MM-DD")
+                    self.problem(CG103, extension.line, path, f"extension '{name}' needs a valueDate", "write valueDate: YYYY-MM-DD")
                 if date is not None:
                     self.put(_DATE_EXTENSIONS[name], date, extension.line)
             elif name in _INTEGER_EXTENSIONS:
@@ -611,7 +610,7 @@ class _ConsentReader:
             else:
                 close = difflib.get_close_matches(name, EXTENSIONS, n=1, cutoff=0.6)
                 hint = f"did you mean '{EXTENSION_BASE}{close[0]}'?" if close else f"known extensions: {', '.join(EXTENSIONS)}"
-                self.problem("CG101", extension.line, path, f"unknown extension '{url}'", hint)
+                self.problem(CG101, extension.line, path, f"unknown extension '{url}'", hint)
 
     def _group(self, extension: LocatedMap, name: str, path: str) -> None:
         parts = _GROUP_EXTENSIONS[name]
@@ -621,7 +620,7 @@ class _ConsentReader:
             if part_name not in parts:
                 close = difflib.get_close_matches(str(part_name), list(parts), n=1, cutoff=0.6)
                 hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(parts)}"
-                self.problem("CG101", part.line, f"{path}.extension", f"unknown part {_shown(part_name)}", hint)
+                self.problem(CG101, part.line, f"{path}.extension", f"unknown part {_shown(part_name)}", hint)
                 continue
             flag = self._value(part, "valueBoolean", bool, f"{path}.{part_name}")
             if flag is not None:
@@ -633,7 +632,7 @@ class _ConsentReader:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             others = [k for k in extension if k.startswith("value")]
             found = f"{others[0]}" if others else "no value"
-            self.problem("CG103", extension.line, path, f"needs {key}, found {found}", f"write {key}")
+            self.problem(CG103, extension.line, path, f"needs {key}, found {found}", f"write {key}")
             return None
         return value
 
@@ -647,7 +646,7 @@ class _ConsentReader:
         for key in _NARROWING:
             if key in provision:
                 self.problem(
-                    "CG103",
+                    CG103,
                     lines[key],
                     f"provision.{key}",
                     f"provision.{key} narrows the release in a way the gallery cannot check",
@@ -655,7 +654,7 @@ class _ConsentReader:
                 )
         kind = provision.get("type")
         if kind is not None and kind not in ("permit", "deny"):
-            self.problem("CG103", lines["type"], "provision.type", f"type {_shown(kind)} is not permit or deny", "")
+            self.problem(CG103, lines["type"], "provision.type", f"type {_shown(kind)} is not permit or deny", "")
         period = self.mapping(provision, "period", "provision.period")
         expires = self.date(period, "end", "provision.period.end") if period else None
         if expires is not None and period is not None:
@@ -674,7 +673,7 @@ class _ConsentReader:
         for coding in self.objects(provision, "purpose", "provision.purpose"):
             code, system = coding.get("code"), coding.get("system")
             if not isinstance(code, str) or not code.strip():
-                self.problem("CG103", coding.line, "provision.purpose", "a purpose needs a code", f"use code HMARKT of {ACT_REASON_SYSTEM}")
+                self.problem(CG103, coding.line, "provision.purpose", "a purpose needs a code", f"use code HMARKT of {ACT_REASON_SYSTEM}")
                 continue
             if system != ACT_REASON_SYSTEM:
                 code = f"{code} ({system or 'no system'})"
@@ -690,9 +689,7 @@ class _ConsentReader:
         for item in self.objects(provision, "data", "provision.data"):
             reference = self.mapping(item, "reference", "provision.data.reference")
             if reference is None:
-                self.problem(
-                    "CG102", item.line, "provision.data", "data has no reference", "reference the case or photo the release covers"
-                )
+                self.problem(CG102, item.line, "provision.data", "data has no reference", "reference the case or photo the release covers")
                 continue
             identifier = self.mapping(reference, "identifier", "provision.data.reference.identifier")
             literal = reference.get("reference")
@@ -707,7 +704,7 @@ class _ConsentReader:
                 continue
             shown = literal if isinstance(literal, str) else json.dumps(identifier) if identifier else "an empty reference"
             self.problem(
-                "CG103",
+                CG103,
                 item.line,
                 "provision.data",
                 f"cannot tell which case or photo {shown} is",
@@ -737,7 +734,7 @@ class _ConsentReader:
                     continue
                 if key in PROVISION_ELEMENTS or key.lstrip("_") in PROVISION_ELEMENTS:
                     self.problem(
-                        "CG103",
+                        CG103,
                         nested.key_lines[key],
                         f"{path}.{key}",
                         f"a channel provision cannot hold '{key}': the gallery reads only type and code there",
@@ -745,12 +742,12 @@ class _ConsentReader:
                     )
                 else:
                     Fields(nested, self.shown, f"{self.label}.{path}", self.sink).problem(
-                        "CG101", key, f"unknown key '{key}'", f"a channel provision holds: {', '.join(sorted(_CHANNEL_PROVISION))}"
+                        CG101, key, f"unknown key '{key}'", f"a channel provision holds: {', '.join(sorted(_CHANNEL_PROVISION))}"
                     )
             kind = nested.get("type")
             if kind not in found:
                 self.problem(
-                    "CG103" if kind is not None else "CG102",
+                    CG103 if kind is not None else CG102,
                     nested.key_lines.get("type", nested.line),
                     f"{path}.type",
                     f"a channel provision needs type permit or deny, not {_shown(kind)}",
@@ -760,7 +757,7 @@ class _ConsentReader:
             channels = self._channel_codes(nested, path)
             if not nested.get("code"):
                 self.problem(
-                    "CG102",
+                    CG102,
                     nested.line,
                     path,
                     "a nested provision names no channel",
@@ -783,7 +780,7 @@ class _ConsentReader:
                 code, system = coding.get("code"), coding.get("system")
                 if system != CHANNEL_SYSTEM:
                     self.problem(
-                        "CG103",
+                        CG103,
                         coding.line,
                         f"{path}.code",
                         f"code {_shown(code)} of system {_shown(system)} is not a channel",
@@ -792,7 +789,7 @@ class _ConsentReader:
                 elif code not in CHANNELS:
                     close = difflib.get_close_matches(str(code), CHANNELS, n=1, cutoff=0.6)
                     hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(CHANNELS)}"
-                    self.problem("CG103", coding.line, f"{path}.code", f"channel {_shown(code)} is not a channel code", hint)
+                    self.problem(CG103, coding.line, f"{path}.code", f"channel {_shown(code)} is not a channel code", hint)
                 else:
                     channels.append(str(code))
         return channels

@@ -8,7 +8,8 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from ..violations import Violation, Where
+from ..catalogue import CG101, CG102, CG103
+from ..violations import Rule, Violation, Where
 from .yamlfile import LocatedList, LocatedMap, line_of
 
 # Public ids (case slugs, consent ids, treatment keys): ASCII only, so look-alike letters and
@@ -32,7 +33,7 @@ class Fields:
         line = self.data.key_lines.get(key, self.data.line) if key else self.data.line
         return Where(self.file, line, f"{self.path}.{key}" if key and self.path else key or self.path)
 
-    def problem(self, code: str, key: str, message: str, fix: str) -> None:
+    def problem(self, code: Rule, key: str, message: str, fix: str) -> None:
         self.sink.append(Violation(code, self.where(key), message, fix, self.case))
 
     def reject_unknown(self, allowed: Collection[str]) -> None:
@@ -42,14 +43,14 @@ class Fields:
                 continue
             close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
-            self.problem("CG101", key, f"unknown key '{key}'", hint)
+            self.problem(CG101, key, f"unknown key '{key}'", hint)
 
     def _missing(self, key: str, required: bool, fix: str) -> None:
         if required:
-            self.problem("CG102", key, f"'{key}' is required", fix or f"add '{key}:'")
+            self.problem(CG102, key, f"'{key}' is required", fix or f"add '{key}:'")
 
     def _wrong(self, key: str, expected: str, value: object) -> None:
-        self.problem("CG103", key, f"'{key}' must be {expected}, not {_describe(value)}", f"write '{key}' as {expected}")
+        self.problem(CG103, key, f"'{key}' must be {expected}, not {_describe(value)}", f"write '{key}' as {expected}")
 
     def text(self, key: str, required: bool = False, fix: str = "") -> str | None:
         """A non-empty string (numbers are accepted and turned into text)."""
@@ -65,7 +66,7 @@ class Fields:
             self._missing(key, True, fix)
             return None
         if len(text) > MAX_TEXT:
-            self.problem("CG103", key, f"'{key}' is {len(text)} characters long, more than {MAX_TEXT}", f"shorten '{key}'")
+            self.problem(CG103, key, f"'{key}' is {len(text)} characters long, more than {MAX_TEXT}", f"shorten '{key}'")
             return None
         return text
 
@@ -77,7 +78,7 @@ class Fields:
             return None
         if not isinstance(value, str) or not ID_PATTERN.match(value):
             self.problem(
-                "CG103",
+                CG103,
                 key,
                 f"'{key}' {_describe(value)} is not a valid id",
                 "use only ASCII letters, digits, '.', '_' and '-' (no spaces or look-alike characters)",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..catalogue import CG102, CG103, CG104, CG105, CG106, CG107, CG110
 from ..violations import Violation, Where, display_path
 from .fields import Fields
 from .yamlfile import LocatedMap, load_yaml
@@ -167,11 +168,11 @@ def load_manifest(path: Path, shown: str, project_root: Path, photos_root: Path)
     manifest.violations.extend(problems)
     if data is None:
         if not problems:
-            manifest.violations.append(Violation("CG102", Where(shown, 1), "the manifest is empty", "add 'treatments:' and 'cases:'"))
+            manifest.violations.append(Violation(CG102, Where(shown, 1), "the manifest is empty", "add 'treatments:' and 'cases:'"))
         return manifest
     if not isinstance(data, LocatedMap):
         manifest.violations.append(
-            Violation("CG103", Where(shown, 1), "the manifest must be a mapping", "start with 'treatments:' and 'cases:'")
+            Violation(CG103, Where(shown, 1), "the manifest must be a mapping", "start with 'treatments:' and 'cases:'")
         )
         return manifest
     top = Fields(data, shown, "", manifest.violations)
@@ -182,7 +183,7 @@ def load_manifest(path: Path, shown: str, project_root: Path, photos_root: Path)
             _load_treatment(manifest, treatments, key)
     for item, line in top.items("cases", required=True) or []:
         if not isinstance(item, LocatedMap):
-            manifest.violations.append(Violation("CG103", Where(shown, line, "cases"), "each case must be a mapping", "write '- id: ...'"))
+            manifest.violations.append(Violation(CG103, Where(shown, line, "cases"), "each case must be a mapping", "write '- id: ...'"))
             continue
         case = _load_case(manifest, item, project_root)
         if case is None:
@@ -191,7 +192,7 @@ def load_manifest(path: Path, shown: str, project_root: Path, photos_root: Path)
             first = manifest.cases[case.id]
             manifest.violations.append(
                 Violation(
-                    "CG104",
+                    CG104,
                     case.where("id"),
                     f"case id '{case.id}' is used twice (first on line {first.line})",
                     "give each case its own id",
@@ -212,7 +213,7 @@ def _load_treatment(manifest: Manifest, treatments: Fields, key: str) -> None:
         return
     entry.reject_unknown({"title", "typical_results", "substantiation", "area", "risks"})
     if not _valid_key(key):
-        entry.problem("CG103", "", f"treatment key '{key}' is not a valid id", "use ASCII letters, digits, '.', '_' and '-'")
+        entry.problem(CG103, "", f"treatment key '{key}' is not a valid id", "use ASCII letters, digits, '.', '_' and '-'")
     manifest.treatments[key] = Treatment(
         key=key,
         title=entry.text("title") or key,
@@ -238,7 +239,7 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
     treatment = fields.identifier("treatment", required=True, fix="name one of the keys under 'treatments:'")
     if treatment is not None and treatment not in manifest.treatments:
         fields.problem(
-            "CG110",
+            CG110,
             "treatment",
             f"treatment '{treatment}' is not defined under 'treatments:'",
             f"add '{treatment}:' under 'treatments:' or fix the name",
@@ -261,7 +262,7 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
         if pair.view in views:
             fields.sink.append(
                 Violation(
-                    "CG104",
+                    CG104,
                     Where(manifest.file, pair.line, f"case {case_id}.photos.view"),
                     f"view '{pair.view}' appears twice (first on line {views[pair.view]})",
                     "give each view of a case its own label",
@@ -272,11 +273,11 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
         views[pair.view] = pair.line
         photos.append(pair)
     if not photos and "photos" in data:
-        fields.problem("CG102", "photos", "the case has no photos", "add at least one before/after pair")
+        fields.problem(CG102, "photos", "the case has no photos", "add at least one before/after pair")
     layout = fields.text("layout")
     if layout is not None and layout not in LAYOUTS:
         fields.problem(
-            "CG103",
+            CG103,
             "layout",
             f"layout '{layout}' is not known",
             "write 'layout: slider' or 'layout: side-by-side', or leave it out to follow the site's 'slider' option",
@@ -310,7 +311,7 @@ def _load_pair(manifest: Manifest, case_fields: Fields, item: object, line: int,
     if not isinstance(item, LocatedMap):
         case_fields.sink.append(
             Violation(
-                "CG103",
+                CG103,
                 Where(manifest.file, line, f"{case_fields.path}.photos"),
                 "each photo entry must be a mapping",
                 "write '- view: front' with 'before:' and 'after:'",
@@ -363,39 +364,39 @@ def _load_image(
 def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Path) -> Path | None:
     """The real path of a photo, refusing anything that could reach outside the project."""
     if "\\" in src:
-        fields.problem("CG106", "src", f"'{src}' uses backslashes", "write paths with forward slashes: photos/lips-003-before.jpg")
+        fields.problem(CG106, "src", f"'{src}' uses backslashes", "write paths with forward slashes: photos/lips-003-before.jpg")
         return None
     posix = PurePosixPath(src)
     if posix.is_absolute() or (len(src) > 1 and src[1] == ":"):
-        fields.problem("CG106", "src", f"'{src}' is an absolute path", "write the path relative to the manifest's folder")
+        fields.problem(CG106, "src", f"'{src}' is an absolute path", "write the path relative to the manifest's folder")
         return None
     if ".." in posix.parts:
-        fields.problem("CG106", "src", f"'{src}' contains '..'", "keep photos inside the photo folder and write the path without '..'")
+        fields.problem(CG106, "src", f"'{src}' contains '..'", "keep photos inside the photo folder and write the path without '..'")
         return None
     candidate = photos_root / posix
     try:
         real = candidate.resolve(strict=True)
     except FileNotFoundError:
         fields.problem(
-            "CG105",
+            CG105,
             "src",
             f"photo '{src}' does not exist (looked for {display_path(candidate, project_root)})",
             "check the file name and its folder, or remove the photo from the manifest",
         )
         return None
     except (OSError, RuntimeError) as error:
-        fields.problem("CG105", "src", f"photo '{src}' cannot be opened: {error}", "check the file")
+        fields.problem(CG105, "src", f"photo '{src}' cannot be opened: {error}", "check the file")
         return None
     if not real.is_relative_to(project_root.resolve()):
         fields.problem(
-            "CG106",
+            CG106,
             "src",
             f"'{src}' leads outside the project (to {real})",
             "copy the photo into the project's photo folder instead of linking to it",
         )
         return None
     if not real.is_file():
-        fields.problem("CG105", "src", f"'{src}' is not a file", "point 'src' at a photo file")
+        fields.problem(CG105, "src", f"'{src}' is not a file", "point 'src' at a photo file")
         return None
     return real
 
@@ -414,7 +415,7 @@ def _box(fields: Fields, key: str) -> Box | None:
         or value[3] <= 0
     ):
         fields.problem(
-            "CG103",
+            CG103,
             key,
             f"'{key}' must be [x, y, width, height] in whole pixels, width and height above 0",
             f"write e.g. '{key}: [120, 80, 1600, 1067]'",
@@ -428,7 +429,7 @@ def _boxes(fields: Fields, key: str) -> tuple[Box, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        fields.problem("CG103", key, f"'{key}' must be a list of [x, y, width, height] boxes", f"write e.g. '{key}: [[40, 30, 200, 80]]'")
+        fields.problem(CG103, key, f"'{key}' must be a list of [x, y, width, height] boxes", f"write e.g. '{key}: [[40, 30, 200, 80]]'")
         return ()
     boxes = []
     for index, item in enumerate(value):
@@ -471,7 +472,7 @@ def _edits(fields: Fields) -> tuple[Edit, ...]:
         if kind not in EDIT_KINDS:
             fields.sink.append(
                 Violation(
-                    "CG103",
+                    CG103,
                     Where(fields.file, line, f"{fields.path}.edits"),
                     f"edit {kind!r} is not a known kind",
                     f"use one of: {', '.join(EDIT_KINDS)}",
@@ -490,7 +491,7 @@ def _allowed_claims(fields: Fields) -> tuple[tuple[str, str], ...]:
         if not isinstance(item, LocatedMap):
             fields.sink.append(
                 Violation(
-                    "CG103",
+                    CG103,
                     Where(fields.file, line, f"{fields.path}.allow_claims"),
                     "each entry needs a phrase and a reason",
                     "write '- {phrase: ..., reason: ...}'",
@@ -517,7 +518,7 @@ def _check_case_clashes(manifest: Manifest) -> None:
             if first[0] != ref.src:
                 manifest.violations.append(
                     Violation(
-                        "CG104",
+                        CG104,
                         Where(manifest.file, ref.line, f"case {case.id}.photos"),
                         f"'{ref.src}' and '{first[0]}' (line {first[1]}) differ only in letter case",
                         "rename one of the files: on a case-insensitive disk or server they are the same file",
@@ -542,7 +543,7 @@ def _check_unlisted_photos(manifest: Manifest, project_root: Path) -> None:
                 continue
             manifest.violations.append(
                 Violation(
-                    "CG107",
+                    CG107,
                     Where(display_path(path, project_root)),
                     "photo is in the photo folder but no case lists it",
                     "add it to a case in the manifest, or move it out of the photo folder (an unlisted photo is a raw patient file left lying next to published ones)",

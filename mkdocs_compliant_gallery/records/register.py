@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..catalogue import CG102, CG103, CG104, CG109
 from ..violations import Violation, Where
 from .fhir import fhir_records
 from .fields import Fields
@@ -121,7 +122,7 @@ def load_register(path: Path, shown: str) -> Register:
     else:
         register.violations.append(
             Violation(
-                "CG103",
+                CG103,
                 Where(shown),
                 f"consent register format '{suffix or 'none'}' is not supported",
                 "export the register as .yml, .yaml or .csv, or as FHIR R4 Consent resources in a .json Bundle or .ndjson",
@@ -139,7 +140,7 @@ def load_register(path: Path, shown: str) -> Register:
             first = register.consents[consent.id]
             register.violations.append(
                 Violation(
-                    "CG104",
+                    CG104,
                     Where(shown, consent.line, "id"),
                     f"consent id '{consent.id}' appears twice (first on line {first.line})",
                     "give every release its own id, or merge the two records",
@@ -158,7 +159,7 @@ def _yaml_records(path: Path, shown: str, sink: list[Violation]) -> list[Located
     if not isinstance(data, LocatedMap) or not isinstance(data.get("consents"), LocatedList):
         sink.append(
             Violation(
-                "CG102",
+                CG102,
                 Where(shown, getattr(data, "line", 0) or 1, "consents"),
                 "the register must have a top-level 'consents:' list",
                 "start the file with 'consents:' followed by one '- id: ...' entry per release",
@@ -171,7 +172,7 @@ def _yaml_records(path: Path, shown: str, sink: list[Violation]) -> list[Located
         if isinstance(item, LocatedMap):
             records.append(item)
         else:
-            sink.append(Violation("CG103", Where(shown, line, "consents"), "each consent must be a mapping", "write '- id: ...'"))
+            sink.append(Violation(CG103, Where(shown, line, "consents"), "each consent must be a mapping", "write '- id: ...'"))
     return records
 
 
@@ -184,9 +185,7 @@ def _csv_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedM
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames or "id" not in reader.fieldnames:
         sink.append(
-            Violation(
-                "CG102", Where(shown, 1, "id"), "the CSV register needs a header row with an 'id' column", "export with column headers"
-            )
+            Violation(CG102, Where(shown, 1, "id"), "the CSV register needs a header row with an 'id' column", "export with column headers")
         )
         return None
     records = []
@@ -211,7 +210,7 @@ def _csv_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedM
                 target.key_lines[leaf] = line
             records.append(record)
     except csv.Error as error:
-        sink.append(Violation("CG109", Where(shown, reader.line_num), f"is not valid CSV: {error}", "re-export the register"))
+        sink.append(Violation(CG109, Where(shown, reader.line_num), f"is not valid CSV: {error}", "re-export the register"))
         return None
     return records
 
@@ -268,7 +267,7 @@ def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Con
         form_version = form.text("version")
     signer = fields.text("signer")
     if signer is not None and signer not in SIGNERS:
-        fields.problem("CG103", "signer", f"signer '{signer}' is not one of {', '.join(SIGNERS)}", "write 'patient' or 'representative'")
+        fields.problem(CG103, "signer", f"signer '{signer}' is not one of {', '.join(SIGNERS)}", "write 'patient' or 'representative'")
     material, material_invalid = _material_connection(record.get("material_connection"))
     return Consent(
         id=consent_id,

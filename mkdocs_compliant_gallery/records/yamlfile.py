@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..catalogue import CG104, CG105, CG109
 from ..violations import Violation, Where
 
 # Anchors and aliases are fine for repeated blocks; a document that expands beyond this is a bomb.
@@ -80,7 +81,7 @@ class _Loader(_SafeBase):  # type: ignore[valid-type, misc]
             if key_text in result:
                 self.problems.append(
                     Violation(
-                        "CG104",
+                        CG104,
                         Where(self.file, line, key_text),
                         f"duplicate key '{key_text}' (first on line {result.key_lines[key_text]})",
                         "keep one of the two entries; YAML would silently use the last one",
@@ -155,7 +156,7 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Violation]]:
         if size > MAX_FILE_BYTES:
             return None, [
                 Violation(
-                    "CG109",
+                    CG109,
                     Where(shown),
                     f"file is {size} bytes, more than the {MAX_FILE_BYTES} a gallery file may have",
                     "check that this is the right file",
@@ -163,9 +164,9 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Violation]]:
             ]
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None, [Violation("CG105", Where(shown), "file does not exist", "create it or correct the path in mkdocs.yml")]
+        return None, [Violation(CG105, Where(shown), "file does not exist", "create it or correct the path in mkdocs.yml")]
     except OSError as error:
-        return None, [Violation("CG109", Where(shown), f"cannot be read: {error.strerror}", "check the file's permissions")]
+        return None, [Violation(CG109, Where(shown), f"cannot be read: {error.strerror}", "check the file's permissions")]
     try:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             return raw.decode("utf-16"), []
@@ -173,7 +174,7 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Violation]]:
     except UnicodeDecodeError as error:
         return None, [
             Violation(
-                "CG109",
+                CG109,
                 Where(shown),
                 f"is not UTF-8 text (byte {error.start})",
                 "save the file as UTF-8",
@@ -192,7 +193,7 @@ def load_yaml(path: Path, shown: str) -> tuple[Any, list[Violation]]:
         if too_deep:
             return None, [
                 Violation(
-                    "CG109",
+                    CG109,
                     Where(shown, too_deep),
                     f"nests lists and mappings more than {MAX_DEPTH} levels deep",
                     "a gallery file needs a few levels: check the indentation and brackets from that line",
@@ -204,14 +205,14 @@ def load_yaml(path: Path, shown: str) -> tuple[Any, list[Violation]]:
         line = mark.line + 1 if mark else 0
         return None, [
             Violation(
-                "CG109",
+                CG109,
                 Where(shown, line),
                 f"is not valid YAML: {error.problem or error}",
                 "fix the YAML syntax at that line (indentation, a missing colon, an unclosed quote)",
             )
         ]
     except yaml.YAMLError as error:
-        return None, [Violation("CG109", Where(shown), f"is not valid YAML: {error}", "simplify the file")]
+        return None, [Violation(CG109, Where(shown), f"is not valid YAML: {error}", "simplify the file")]
     finally:
         loader.dispose()
     return data, loader.problems

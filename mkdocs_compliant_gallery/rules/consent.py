@@ -1,108 +1,25 @@
-"""The consent rules (CG2xx) and disclosure rules (CG4xx): pure functions from records to violations."""
+"""The consent rules (CG201-CG211): whether a case's release is valid, in force and in scope for this channel."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from dataclasses import dataclass
-
-from ..records.manifest import Case, Manifest, Treatment
+from ..catalogue import CG201, CG202, CG203, CG204, CG205, CG206, CG207, CG208, CG209, CG210, CG211
+from ..records.manifest import Case
 from ..records.register import STATEMENT_KEYS, Consent, Register
 from ..violations import Severity, Violation, Where
-from .jurisdictions import PackContext, pack_violations
+from .context import Rules, at_case, at_consent
 
 MARKETING_PURPOSES = {"marketing", "advertising", "HMARKT"}
-# Phrases that promise an outcome (Florida 64B8-11.001, ADA Code 5.F, AHPRA); checked in public text.
-GUARANTEE_WORDS = (
-    "guarantee",
-    "guaranteed",
-    "permanent",
-    "permanently",
-    "risk-free",
-    "risk free",
-    "painless",
-    "pain-free",
-    "100%",
-    "perfect",
-    "flawless",
-    "miracle",
-    "no side effects",
-    "no downtime",
-    "instant results",
-    "best results",
-)
-
-
-def claims_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    """One case-insensitive whole-word pattern for the claim words."""
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(r"(?<![\w-])(" + alternatives + r")(?![\w-])", re.IGNORECASE)
-
-
-# "Results may vary" on its own tells a reader nothing about the generally expected result (FTC 255.2(b)).
-_VAGUE_RESULTS = re.compile(r"^\W*(individual\s+)?results\s+(may|will|can)\s+vary\W*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Rules:
-    """What the rules need to know about this build."""
-
-    channel: str
-    build_date: dt.date
-    expiry_warning_days: int = 30
-    fail_on_withdrawn: bool = False
-    jurisdictions: tuple[str, ...] = ("US",)
-    practitioner_registration: str | None = None
-    claim_words: tuple[str, ...] = GUARANTEE_WORDS
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What happens to one case: published, removed (with the reason), or blocked by errors."""
-
-    case: Case
-    consent: Consent | None
-    violations: tuple[Violation, ...]
-
-    @property
-    def removed(self) -> Violation | None:
-        return next((v for v in self.violations if v.severity is Severity.REMOVED), None)
-
-    @property
-    def blocked(self) -> bool:
-        return any(v.severity is Severity.ERROR for v in self.violations)
-
-    @property
-    def publishable(self) -> bool:
-        return not self.blocked and self.removed is None
-
-
-def decide_all(manifest: Manifest, register: Register, rules: Rules) -> list[Decision]:
-    """One decision per case of the manifest, in manifest order."""
-    return [decide(case, register, manifest.treatments.get(case.treatment or ""), rules) for case in manifest.cases.values()]
-
-
-def decide(case: Case, register: Register, treatment: Treatment | None, rules: Rules) -> Decision:
-    """Evaluate one case against its consent and its treatment's disclosures."""
-    consent = register.consents.get(case.consent_id or "")
-    found = list(consent_violations(case, consent, register, rules))
-    if not any(v.severity is Severity.REMOVED for v in found):
-        found.extend(disclosure_violations(case, consent, treatment, rules.claim_words))
-        if consent is not None and treatment is not None:
-            context = PackContext(rules.channel, rules.practitioner_registration)
-            found.extend(pack_violations(case, consent, treatment, rules.jurisdictions, context))
-    return Decision(case, consent, tuple(found))
 
 
 def consent_violations(case: Case, consent: Consent | None, register: Register, rules: Rules) -> list[Violation]:
     """CG201-CG211 for a case and the consent it names."""
     if case.consent_id is None:
-        return [_case(case, "CG201", "consent", "has no consent", "add 'consent: <id>' naming the signed release in the register")]
+        return [at_case(case, CG201, "consent", "has no consent", "add 'consent: <id>' naming the signed release in the register")]
     if consent is None:
         return [
-            _case(
+            at_case(
                 case,
-                "CG201",
+                CG201,
                 "consent",
                 f"consent '{case.consent_id}' is not in the register {register.file}",
                 "correct the id, or add the signed release to the register before publishing",
@@ -115,10 +32,10 @@ def consent_violations(case: Case, consent: Consent | None, register: Register, 
     found: list[Violation] = []
     if consent.superseded_by:
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG205",
+                CG205,
                 "superseded_by",
                 f"consent was superseded by '{consent.superseded_by}'",
                 f"point the case at 'consent: {consent.superseded_by}'",
@@ -127,10 +44,10 @@ def consent_violations(case: Case, consent: Consent | None, register: Register, 
     found.extend(_completeness(case, consent))
     if consent.irrevocable:
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG207",
+                CG207,
                 "irrevocable",
                 "release is marked irrevocable, which makes it invalid (45 CFR 164.508(b)(5))",
                 "have the patient sign a release that states it can be revoked",
@@ -138,10 +55,10 @@ def consent_violations(case: Case, consent: Consent | None, register: Register, 
         )
     if consent.signed_on and consent.signed_on > rules.build_date:
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG210",
+                CG210,
                 "signed_on",
                 f"signed_on {consent.signed_on} is after the build date {rules.build_date}",
                 "correct the date, or publish once the release is signed",
@@ -154,14 +71,13 @@ def consent_violations(case: Case, consent: Consent | None, register: Register, 
         days_left = (consent.expires_on - rules.build_date).days
         if days_left <= rules.expiry_warning_days:
             found.append(
-                _consent(
+                at_consent(
                     case,
                     consent,
-                    "CG211",
+                    CG211,
                     "expires_on",
                     f"release expires on {consent.expires_on} ({days_left} days); the case will then be removed",
                     "ask the patient to renew the release",
-                    severity=Severity.WARNING,
                 )
             )
     return found
@@ -171,14 +87,14 @@ def _withdrawn_or_expired(case: Case, consent: Consent, rules: Rules) -> Violati
     severity = Severity.ERROR if rules.fail_on_withdrawn else Severity.REMOVED
     fix = "remove the case from the manifest (on_withdrawn: fail is set)" if rules.fail_on_withdrawn else ""
     if consent.revoked_on and consent.revoked_on <= rules.build_date:
-        return _consent(case, consent, "CG203", "revoked_on", f"consent withdrawn on {consent.revoked_on}", fix, severity)
+        return at_consent(case, consent, CG203, "revoked_on", f"consent withdrawn on {consent.revoked_on}", fix, severity)
     if consent.expires_on and consent.expires_on < rules.build_date:
-        return _consent(case, consent, "CG204", "expires_on", f"consent expired on {consent.expires_on}", fix, severity)
+        return at_consent(case, consent, CG204, "expires_on", f"consent expired on {consent.expires_on}", fix, severity)
     if consent.expiry_event and consent.event_occurred_on and consent.event_occurred_on <= rules.build_date:
-        return _consent(
+        return at_consent(
             case,
             consent,
-            "CG204",
+            CG204,
             "event_occurred_on",
             f"consent ended with '{consent.expiry_event}' on {consent.event_occurred_on}",
             fix,
@@ -225,16 +141,16 @@ def _completeness(case: Case, consent: Consent) -> list[Violation]:
                 "use a release that states the remuneration (45 CFR 164.508(a)(3)(ii)) and set statements.remuneration: true",
             )
         )
-    return [_consent(case, consent, "CG206", key, f"release incomplete: {what}", fix) for key, what, fix in missing]
+    return [at_consent(case, consent, CG206, key, f"release incomplete: {what}", fix) for key, what, fix in missing]
 
 
 def _channel(case: Case, consent: Consent, channel: str) -> list[Violation]:
     if channel in consent.deny:
         return [
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG202",
+                CG202,
                 "channels",
                 f"release denies the '{channel}' channel",
                 f"do not publish this case on the {channel}, or obtain a new release that permits it",
@@ -243,10 +159,10 @@ def _channel(case: Case, consent: Consent, channel: str) -> list[Violation]:
     if channel not in consent.permit:
         permitted = ", ".join(consent.permit) or "none"
         return [
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG202",
+                CG202,
                 "channels",
                 f"release does not permit the '{channel}' channel (permits: {permitted})",
                 f"remove the case from this site, or obtain a release that permits '{channel}'",
@@ -260,10 +176,10 @@ def _scope(case: Case, consent: Consent) -> list[Violation]:
     found = []
     if consent.purposes and not MARKETING_PURPOSES.intersection(consent.purposes):
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG208",
+                CG208,
                 "purposes",
                 f"release covers {', '.join(consent.purposes)}, not marketing",
                 "a website gallery is marketing: obtain a marketing release",
@@ -272,10 +188,10 @@ def _scope(case: Case, consent: Consent) -> list[Violation]:
     scope = consent.scope
     if scope.is_empty:
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG208",
+                CG208,
                 "scope",
                 "release names no cases, images or treatment",
                 "add 'scope: {cases: [" + case.id + "]}' as written on the form",
@@ -284,10 +200,10 @@ def _scope(case: Case, consent: Consent) -> list[Violation]:
         return found
     if scope.cases and case.id not in scope.cases:
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG208",
+                CG208,
                 "scope",
                 f"release covers cases {', '.join(scope.cases)}, not '{case.id}'",
                 "use the consent that covers this case, or correct the scope from the signed form",
@@ -299,7 +215,7 @@ def _scope(case: Case, consent: Consent) -> list[Violation]:
             if ref.src not in covered and ref.path.name not in covered:
                 found.append(
                     Violation(
-                        "CG208",
+                        CG208,
                         Where(case.file, ref.line, f"case {case.id}.photos"),
                         f"photo '{ref.src}' is not among the images the release covers",
                         "remove the photo, or obtain a release that names it",
@@ -309,10 +225,10 @@ def _scope(case: Case, consent: Consent) -> list[Violation]:
     if scope.treatment:
         if case.treatment != scope.treatment:
             found.append(
-                _consent(
+                at_consent(
                     case,
                     consent,
-                    "CG208",
+                    CG208,
                     "scope",
                     f"release covers treatment '{scope.treatment}', not '{case.treatment}'",
                     "use the consent for this treatment",
@@ -322,9 +238,9 @@ def _scope(case: Case, consent: Consent) -> list[Violation]:
             treated = case.treated_on
             if treated is None:
                 found.append(
-                    _case(
+                    at_case(
                         case,
-                        "CG208",
+                        CG208,
                         "treated_on",
                         "release covers a date range but the case has no 'treated_on' date",
                         "add 'treated_on: YYYY-MM-DD' to the case",
@@ -332,10 +248,10 @@ def _scope(case: Case, consent: Consent) -> list[Violation]:
                 )
             elif (scope.treated_from and treated < scope.treated_from) or (scope.treated_to and treated > scope.treated_to):
                 found.append(
-                    _consent(
+                    at_consent(
                         case,
                         consent,
-                        "CG208",
+                        CG208,
                         "scope",
                         f"case treated on {treated} is outside the release's date range",
                         "use the release that covers that treatment date",
@@ -359,7 +275,7 @@ def _identifiability(case: Case, consent: Consent) -> list[Violation]:
         if shown.get(key) and not consent.allows.get(key, False):
             found.append(
                 Violation(
-                    "CG209",
+                    CG209,
                     case.where("testimonial" if key == "testimonial" else "shows"),
                     f"case shows {label} but the release does not allow it",
                     "crop or redact the photos (then set shows." + key + ": false)"
@@ -374,80 +290,3 @@ def _identifiability(case: Case, consent: Consent) -> list[Violation]:
 def needs_face_check(consent: Consent | None) -> bool:
     """Whether the face guard scans a case's photos: unless its release allows the face (no release allows nothing)."""
     return consent is None or not consent.allows.get("face", False)
-
-
-def disclosure_violations(
-    case: Case, consent: Consent | None, treatment: Treatment | None, claim_words: tuple[str, ...] = GUARANTEE_WORDS
-) -> list[Violation]:
-    """CG401-CG405: typical-results text, material connections and guarantee language."""
-    found = []
-    if treatment is not None:
-        if treatment.typical_results is None:
-            found.append(
-                Violation(
-                    "CG401",
-                    Where(case.file, treatment.line, f"treatments.{treatment.key}"),
-                    f"treatment '{treatment.key}' has no 'typical_results'",
-                    "add 'typical_results:' saying what patients can generally expect (FTC 16 CFR 255.2(b))",
-                    case.id,
-                )
-            )
-        elif _VAGUE_RESULTS.match(treatment.typical_results):
-            found.append(
-                Violation(
-                    "CG402",
-                    Where(case.file, treatment.line, f"treatments.{treatment.key}.typical_results"),
-                    "'results may vary' alone does not tell readers what result to expect",
-                    "state the generally expected result, e.g. 'Most patients see ... for 6 to 12 months'",
-                    case.id,
-                )
-            )
-    if consent is not None and consent.material_connection_invalid:
-        found.append(
-            _consent(
-                case,
-                consent,
-                "CG403",
-                "material_connection",
-                "material connection has no disclosure text",
-                "write the sentence to show, e.g. 'This patient received a 20% discount on treatment.'",
-            )
-        )
-    found.extend(claim_violations(case, claim_words))
-    return found
-
-
-def claim_violations(case: Case, claim_words: tuple[str, ...]) -> list[Violation]:
-    """CG405: guarantee language in public text, except phrases the case allows with a recorded reason."""
-    pattern = claims_pattern(claim_words)
-    allowed = [re.compile(re.escape(phrase), re.IGNORECASE) for phrase, _reason in case.allowed_claims]
-    public_texts = {"caption": case.caption, "testimonial": case.testimonial}
-    for ref in case.image_refs():
-        public_texts[f"alt ({ref.src})"] = ref.alt
-    found = []
-    for key, text in public_texts.items():
-        remaining = text or ""
-        for phrase in allowed:
-            remaining = phrase.sub(" ", remaining)
-        match = pattern.search(remaining)
-        if match:
-            field_key = key.split(" ")[0]
-            found.append(
-                _case(
-                    case,
-                    "CG405",
-                    field_key if field_key in case.lines else "photos",
-                    f"{key} promises an outcome: '{match.group(0)}'",
-                    "describe the result without guarantee words, or allow this exact phrase for this case under "
-                    "'allow_claims: [{phrase: ..., reason: ...}]' with the reason it is not a promise",
-                )
-            )
-    return found
-
-
-def _case(case: Case, code: str, key: str, message: str, fix: str) -> Violation:
-    return Violation(code, case.where(key), message, fix, case.id)
-
-
-def _consent(case: Case, consent: Consent, code: str, key: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> Violation:
-    return Violation(code, consent.where(key), message, fix, case.id, severity)

@@ -3,17 +3,18 @@
 Each pack is a function from one case (with its consent and treatment) to violations, plus the texts it
 adds to the case card's disclosure. Sources are named in every message so a compliance officer can check
 them; see ../shared/domain.md of the project for the background. `US` (HIPAA authorization validity and FTC
-typical results) is the base rule set in `policy`, so its pack adds nothing here.
+typical results) is the base rule set in `consent` and `disclosures`, so its pack adds nothing here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 
+from ..catalogue import CG501, CG502, CG503, CG504, CG505, CG506, CG507, CG508, CG509, CG510, CG511, CG512, CG513
 from ..records.manifest import Case, Treatment
 from ..records.register import Consent
-from ..violations import Violation, Where
+from ..violations import Rule, Violation, Where
+from .context import Rules, at_case, at_consent
 
 # AHPRA's guidelines for advertising cosmetic procedures ask for this warning, prominently.
 AU_WARNING = (
@@ -25,37 +26,21 @@ MODEL_LABEL = "The person shown is a model, not a patient of this clinic."
 RETOUCHING = {"retouch", "composite", "background"}
 
 
-@dataclass(frozen=True)
-class PackContext:
-    """Build-wide facts the packs need."""
-
-    channel: str
-    practitioner_registration: str | None = None
-
-
-Pack = Callable[[Case, Consent, Treatment, PackContext], list[Violation]]
-
-
-def _case(case: Case, code: str, key: str, message: str, fix: str) -> Violation:
-    return Violation(code, case.where(key), message, fix, case.id)
-
-
-def _consent(case: Case, consent: Consent, code: str, key: str, message: str, fix: str) -> Violation:
-    return Violation(code, consent.where(key), message, fix, case.id)
+Pack = Callable[[Case, Consent, Treatment, Rules], list[Violation]]
 
 
 def _declared_edits(case: Case) -> list[str]:
     return sorted({edit.kind for pair in case.photos for edit in pair.edits})
 
 
-def _california(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+def _california(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
     found = []
     edits = _declared_edits(case)
     if edits:
         found.append(
-            _case(
+            at_case(
                 case,
-                "CG501",
+                CG501,
                 "photos",
                 f"declared edits ({', '.join(edits)}) alter the photos; California treats any alteration as misleading (B&P Code 651(b)(3))",
                 "publish the unedited originals (crop, resize and redaction are allowed)",
@@ -63,9 +48,9 @@ def _california(case: Case, consent: Consent, treatment: Treatment, context: Pac
         )
     if not case.procedures:
         found.append(
-            _case(
+            at_case(
                 case,
-                "CG502",
+                CG502,
                 "procedures",
                 "California requires the procedures performed to be listed (B&P Code 651)",
                 "add 'procedures: [...]' with everything performed",
@@ -74,22 +59,22 @@ def _california(case: Case, consent: Consent, treatment: Treatment, context: Pac
     return found
 
 
-def _testimonial_ban(code: str, source: str) -> Pack:
-    def check(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+def _testimonial_ban(code: Rule, source: str) -> Pack:
+    def check(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
         if case.testimonial is None:
             return []
-        return [_case(case, code, "testimonial", f"testimonials are not allowed ({source})", "remove the testimonial from the case")]
+        return [at_case(case, code, "testimonial", f"testimonials are not allowed ({source})", "remove the testimonial from the case")]
 
     return check
 
 
-def _texas(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+def _texas(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
     if case.testimonial is not None and not consent.material_connection_recorded:
         return [
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG504",
+                CG504,
                 "material_connection",
                 "a testimonial needs its compensation disclosed (Texas Medical Board, 22 TAC 164.3)",
                 "record 'material_connection: none' or the disclosure text in the consent",
@@ -98,15 +83,15 @@ def _texas(case: Case, consent: Consent, treatment: Treatment, context: PackCont
     return []
 
 
-def _ontario(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
-    found = _testimonial_ban("CG507", "CPSO Advertising policy")(case, consent, treatment, context)
+def _ontario(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
+    found = _testimonial_ban(CG507, "CPSO Advertising policy")(case, consent, treatment, rules)
     procedure = consent.procedure_on or case.treated_on
     if procedure is None:
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG505",
+                CG505,
                 "procedure_on",
                 "the procedure date is not recorded, so the consent cannot be shown to follow it (CPSO)",
                 "add 'procedure_on: YYYY-MM-DD' to the consent (or 'treated_on' to the case)",
@@ -114,21 +99,21 @@ def _ontario(case: Case, consent: Consent, treatment: Treatment, context: PackCo
         )
     elif consent.signed_on is not None and consent.signed_on <= procedure:
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG505",
+                CG505,
                 "signed_on",
                 f"consent signed on {consent.signed_on}, not after the procedure on {procedure} (CPSO)",
                 "obtain the photo consent after the procedure",
             )
         )
-    if context.channel == "paid_ads":
+    if rules.channel == "paid_ads":
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG506",
+                CG506,
                 "channels",
                 "Ontario does not allow patient photos in paid promotion (CPSO)",
                 "publish on the website only",
@@ -137,27 +122,27 @@ def _ontario(case: Case, consent: Consent, treatment: Treatment, context: PackCo
     return found
 
 
-def _australia(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+def _australia(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
     source = "AHPRA guidelines for advertising cosmetic procedures"
-    found = _testimonial_ban("CG511", source)(case, consent, treatment, context)
+    found = _testimonial_ban(CG511, source)(case, consent, treatment, rules)
     age = consent.subject_age_at_capture
     if age is None or age < 18:
         what = "is not recorded" if age is None else f"is {age}"
         found.append(
-            _consent(
+            at_consent(
                 case,
                 consent,
-                "CG508",
+                CG508,
                 "subject_age_at_capture",
                 f"the patient's age at capture {what}; photos of people under 18 may not be used ({source})",
                 "record 'subject_age_at_capture:' from the clinical record; never publish a minor",
             )
         )
-    if not context.practitioner_registration:
+    if not rules.practitioner_registration:
         found.append(
-            _case(
+            at_case(
                 case,
-                "CG509",
+                CG509,
                 "",
                 f"the practitioner's registration number must be on the page ({source})",
                 "set 'practitioner_registration:' in the plugin options of mkdocs.yml",
@@ -166,7 +151,7 @@ def _australia(case: Case, consent: Consent, treatment: Treatment, context: Pack
     if not treatment.risks:
         found.append(
             Violation(
-                "CG510",
+                CG510,
                 Where(case.file, treatment.line, f"treatments.{treatment.key}"),
                 f"treatment '{treatment.key}' has no 'risks' text to show beside its results ({source})",
                 "add 'risks:' to the treatment in the manifest",
@@ -176,9 +161,9 @@ def _australia(case: Case, consent: Consent, treatment: Treatment, context: Pack
     retouched = sorted(RETOUCHING.intersection(_declared_edits(case)))
     if retouched:
         found.append(
-            _case(
+            at_case(
                 case,
-                "CG512",
+                CG512,
                 "photos",
                 f"retouched photos ({', '.join(retouched)}) may not be used ({source})",
                 "publish unretouched originals",
@@ -187,14 +172,14 @@ def _australia(case: Case, consent: Consent, treatment: Treatment, context: Pack
     return found
 
 
-def _europe(case: Case, consent: Consent, treatment: Treatment, context: PackContext) -> list[Violation]:
+def _europe(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
     if consent.explicit_consent:
         return []
     return [
-        _consent(
+        at_consent(
             case,
             consent,
-            "CG513",
+            CG513,
             "explicit_consent",
             "explicit consent for this purpose and channel is not recorded (GDPR Art. 9(2)(a))",
             "record 'explicit_consent: true' once the patient has given it for marketing on this channel",
@@ -205,7 +190,7 @@ def _europe(case: Case, consent: Consent, treatment: Treatment, context: PackCon
 PACKS: dict[str, list[Pack]] = {
     "US": [],
     "US-CA": [_california],
-    "US-NY": [_testimonial_ban("CG503", "New York, 8 NYCRR 29.1")],
+    "US-NY": [_testimonial_ban(CG503, "New York, 8 NYCRR 29.1")],
     "US-TX": [_texas],
     "CA-ON": [_ontario],
     "AU": [_australia],
@@ -214,23 +199,21 @@ PACKS: dict[str, list[Pack]] = {
 }
 
 
-def pack_violations(
-    case: Case, consent: Consent, treatment: Treatment, jurisdictions: Iterable[str], context: PackContext
-) -> list[Violation]:
+def pack_violations(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
     """Every CG5xx violation of one case under the selected packs."""
     found: list[Violation] = []
     seen: set[Pack] = set()
-    for name in jurisdictions:
+    for name in rules.jurisdictions:
         for pack in PACKS.get(name, []):
             if pack not in seen:
                 seen.add(pack)
-                found.extend(pack(case, consent, treatment, context))
+                found.extend(pack(case, consent, treatment, rules))
     return found
 
 
-def pack_disclosures(case: Case, treatment: Treatment, jurisdictions: Iterable[str], context: PackContext) -> list[str]:
+def pack_disclosures(case: Case, treatment: Treatment, rules: Rules) -> list[str]:
     """Texts the selected packs add to the case card's disclosure block."""
-    selected = set(jurisdictions)
+    selected = set(rules.jurisdictions)
     texts = []
     if "US-CA" in selected:
         texts.append(CA_RESULTS_STATEMENT)
@@ -240,6 +223,6 @@ def pack_disclosures(case: Case, treatment: Treatment, jurisdictions: Iterable[s
         if treatment.risks:
             texts.append(f"Risks: {treatment.risks}")
         texts.append(AU_WARNING)
-        if context.practitioner_registration:
-            texts.append(f"Practitioner registration: {context.practitioner_registration}")
+        if rules.practitioner_registration:
+            texts.append(f"Practitioner registration: {rules.practitioner_registration}")
     return texts

@@ -17,11 +17,13 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory, get_relative_url
 
 from ... import tripwire
+from ...catalogue import CG104, CG404
 from ...engine import IMAGE_FOLDER, GalleryBuild, Settings, resolve_build_date
 from ...images.pipeline import ImageSettings
+from ...output.cards import disclosure_problems
+from ...output.directives import find_directives, line_in_source, parse_directive
 from ...output.preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
-from ...output.render import TEMPLATE_DIR, Renderer, find_directives, line_in_source, parse_directive, treatment_pages
-from ...output.verify import disclosure_problems
+from ...output.render import TEMPLATE_DIR, Renderer, treatment_pages
 from ...violations import Severity, Violation, Where, display_path, report
 from .config import GalleryConfig, option_names
 from .neighbours import optimize_problems, social_problems
@@ -189,7 +191,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         if clashes:
             return [
                 Violation(
-                    "CG104",
+                    CG104,
                     Where(display_path(Path(config.docs_dir) / uri, Path(config.config_file_path or ".").resolve().parent)),
                     "a page exists where the plugin generates one ('pages: true')",
                     f"rename or remove it, or set 'pages_dir' to a folder other than '{folder}'",
@@ -257,7 +259,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             for case_id, problem in disclosure_problems(output, expected).items():
                 self.page_problems.append(
                     Violation(
-                        "CG404",
+                        CG404,
                         Where(_page_path(page, config)),
                         f"the rendered card of case {case_id}: {problem}",
                         "a template override dropped, hid or moved the disclosure block: keep the 'cg-disclosure' block of fragments/compliant-gallery/case.html visible in the card, directly under the photos, with each figure's aria-describedby pointing at it",

@@ -1,0 +1,50 @@
+"""One decision per case: its consent, disclosure and jurisdiction rules together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..records.manifest import Case, Manifest, Treatment
+from ..records.register import Consent, Register
+from ..violations import Severity, Violation
+from .consent import consent_violations
+from .context import Rules
+from .disclosures import GUARANTEE_WORDS, disclosure_violations
+from .jurisdictions import pack_violations
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to one case: published, removed (with the reason), or blocked by errors."""
+
+    case: Case
+    consent: Consent | None
+    violations: tuple[Violation, ...]
+
+    @property
+    def removed(self) -> Violation | None:
+        return next((v for v in self.violations if v.severity is Severity.REMOVED), None)
+
+    @property
+    def blocked(self) -> bool:
+        return any(v.severity is Severity.ERROR for v in self.violations)
+
+    @property
+    def publishable(self) -> bool:
+        return not self.blocked and self.removed is None
+
+
+def decide_all(manifest: Manifest, register: Register, rules: Rules) -> list[Decision]:
+    """One decision per case of the manifest, in manifest order."""
+    return [decide(case, register, manifest.treatments.get(case.treatment or ""), rules) for case in manifest.cases.values()]
+
+
+def decide(case: Case, register: Register, treatment: Treatment | None, rules: Rules) -> Decision:
+    """Evaluate one case against its consent and its treatment's disclosures."""
+    consent = register.consents.get(case.consent_id or "")
+    found = list(consent_violations(case, consent, register, rules))
+    if not any(v.severity is Severity.REMOVED for v in found):
+        found.extend(disclosure_violations(case, consent, treatment, GUARANTEE_WORDS + rules.claims_forbidden))
+        if consent is not None and treatment is not None:
+            found.extend(pack_violations(case, consent, treatment, rules))
+    return Decision(case, consent, tuple(found))
