@@ -249,8 +249,9 @@ class PipelineFigures:
 
 
 def _pair_jobs(corpus: Path, cache_root: Path) -> list[tuple[str, Any]]:
-    from mkdocs_compliant_gallery.images.pipeline import ImageSettings, PairJob
+    from mkdocs_compliant_gallery.images.pipeline import PairJob
     from mkdocs_compliant_gallery.records.manifest import Edit, ImageRef
+    from mkdocs_compliant_gallery.settings import ImageSettings
 
     jobs = []
     for number, kind in enumerate(PAIR_KINDS):

@@ -14,7 +14,6 @@ import hashlib
 import multiprocessing
 import os
 import time
-import zoneinfo
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from .catalogue import CG106, CG108, CG110, CG111, CG514
 from .images import faces
 from .images.pipeline import (
     POOL_WORKER_ENV,
-    ImageSettings,
     PairJob,
     PairResult,
     SourceDigests,
@@ -47,48 +45,10 @@ from .rules.consent import needs_face_check
 from .rules.context import Rules
 from .rules.decide import Decision, decide_all
 from .rules.jurisdictions import PACKS, pack_disclosures
-from .violations import Severity, Violation, Where, display_path
+from .settings import IMAGE_FOLDER, Settings
+from .violations import Severity, Violation, Where
 
-IMAGE_FOLDER = "assets/compliant-gallery/img"
 PROGRESS_EVERY = 20  # photo pairs between progress reports of a long cold build
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a build needs, with paths already resolved against the project root."""
-
-    project_root: Path
-    manifest: Path
-    consents: Path
-    photos: Path
-    build_date: dt.date
-    channel: str = "website"
-    jurisdictions: tuple[str, ...] = ("US",)
-    expiry_warning_days: int = 30
-    fail_on_withdrawn: bool = False
-    images: ImageSettings = field(default_factory=ImageSettings)
-    cache_dir: Path = Path(".cache/plugin/compliant-gallery")
-    compliance_dir: Path = Path(".compliance")
-    workers: int = 0
-    practitioner_registration: str | None = None
-    claims_forbidden: tuple[str, ...] = ()
-    face_guard: bool = True  # scan photos whose release does not allow the face (CG209); off is logged and recorded
-
-    def shown(self, path: Path) -> str:
-        return display_path(path, self.project_root)
-
-
-def resolve_build_date(explicit: dt.date | None, timezone: str | None, environ: dict[str, str] | None = None) -> dt.date:
-    """The build date: explicit, else SOURCE_DATE_EPOCH, else today in `timezone` (default: the machine's)."""
-    if explicit is not None:
-        return explicit
-    environ = dict(os.environ) if environ is None else environ
-    zone = zoneinfo.ZoneInfo(timezone) if timezone else None
-    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        moment = dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
-        return moment.astimezone(zone).date() if zone else moment.date()
-    return dt.datetime.now(zone).date() if zone else dt.date.today()
 
 
 @dataclass(frozen=True)
@@ -161,21 +121,13 @@ class GalleryBuild:
                         f"use one of: {', '.join(PACKS)}",
                     )
                 )
-        self.manifest = load_manifest(settings.manifest, settings.shown(settings.manifest), settings.project_root, settings.photos)
-        self.register = load_register(settings.consents, settings.shown(settings.consents))
+        self.manifest = load_manifest(settings.manifest, settings.relative(settings.manifest), settings.project_root, settings.photos)
+        self.register = load_register(settings.consents, settings.relative(settings.consents))
         self.violations.extend(self.manifest.violations)
         self.violations.extend(self.register.violations)
         if not self.manifest.loaded or not self.register.loaded:
             return  # fail closed: without both files no case can be judged
-        self.rules = rules = Rules(
-            settings.channel,
-            settings.build_date,
-            settings.expiry_warning_days,
-            settings.fail_on_withdrawn,
-            settings.jurisdictions,
-            settings.practitioner_registration,
-            settings.claims_forbidden,
-        )
+        self.rules = rules = Rules.of(settings)
         for decision in decide_all(self.manifest, self.register, rules):
             self.decisions[decision.case.id] = decision
             self.violations.extend(decision.violations)
@@ -467,12 +419,12 @@ class GalleryBuild:
         settings = self.settings
         for path in (settings.manifest, settings.consents):
             if path.is_file():
-                hashes[_sha256(path)] = settings.shown(path)
+                hashes[_sha256(path)] = settings.relative(path)
         if settings.photos.is_dir():
             for photo in settings.photos.rglob("*"):
                 if photo.suffix.lower() in PHOTO_SUFFIXES and photo.is_file():
                     # Digests remembered by size and mtime: an unchanged rebuild does not read the originals again.
-                    hashes[self.digests(photo)] = f"raw photo {settings.shown(photo)}"
+                    hashes[self.digests(photo)] = f"raw photo {settings.relative(photo)}"
                     strings.setdefault(photo.name, (Secret.RAW_PHOTO_NAME, f"raw photo file name {photo.name}"))
         return Forbidden(strings, hashes, frozenset(Path(p).name for p in self.image_files()))
 

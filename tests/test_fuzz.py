@@ -32,11 +32,12 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from mkdocs_compliant_gallery.images import formats, scrub
-from mkdocs_compliant_gallery.images.pipeline import ImageSettings, PairJob, process_fresh
+from mkdocs_compliant_gallery.images.pipeline import PairJob, process_fresh
 from mkdocs_compliant_gallery.records.manifest import ImageRef, load_manifest
 from mkdocs_compliant_gallery.records.register import load_register
 from mkdocs_compliant_gallery.rules.context import Rules
 from mkdocs_compliant_gallery.rules.decide import decide_all
+from mkdocs_compliant_gallery.settings import ImageSettings
 from mkdocs_compliant_gallery.violations import Violation
 from tests.conftest import BUILD_DATE, TREATMENTS, case, consent
 from tests.photos import Planted, write_photo
@@ -263,7 +264,7 @@ def _project(root: Path) -> Path:
     return root
 
 
-RULES = Rules("website", dt.date.fromisoformat(BUILD_DATE), jurisdictions=("US", "US-CA", "AU", "UK"))
+RULES = Rules("website", dt.date.fromisoformat(BUILD_DATE), 30, False, ("US", "US-CA", "AU", "UK"), None, ())
 
 
 # -- loaders ------------------------------------------------------------------------------------------------------

@@ -272,9 +272,9 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
         build_date=settings.build_date.isoformat(),
         channel=settings.channel,
         jurisdictions=settings.jurisdictions,
-        manifest=settings.shown(settings.manifest),
-        register=settings.shown(settings.consents),
-        compliance=settings.shown(settings.compliance_dir),
+        manifest=settings.relative(settings.manifest),
+        register=settings.relative(settings.consents),
+        compliance=settings.relative(settings.compliance_dir),
         expiry_warning_days=settings.expiry_warning_days,
         pages_scanned=pages_scanned,
     )

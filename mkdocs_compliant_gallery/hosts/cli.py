@@ -32,14 +32,15 @@ from mkdocs.exceptions import MkDocsException
 from ..audit import publications
 from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
 from ..catalogue import CG211
-from ..engine import GalleryBuild, Settings
+from ..engine import GalleryBuild
 from ..images import faces
-from ..images.pipeline import ImageRejectedError, ImageSettings, published_faces
+from ..images.pipeline import ImageRejectedError, published_faces
 from ..output.directives import directives_in, parse_directive
 from ..records.manifest import ImageRef, load_manifest
 from ..records.register import load_register
+from ..settings import ImageSettings, Settings
 from ..violations import Violation, Where, display_path
-from .mkdocs.plugin import CompliantGalleryPlugin
+from .mkdocs.config import GalleryConfig, settings_from
 
 YAML_SUFFIXES = (".yml", ".yaml")
 
@@ -54,7 +55,7 @@ class Project:
 
     config_file: Path
     config: MkDocsConfig
-    plugin: CompliantGalleryPlugin
+    options: GalleryConfig
     settings: Settings
 
     def shown(self, path: Path) -> str:
@@ -71,9 +72,10 @@ def load_project(config_file: str) -> Project:
     except MkDocsException as error:
         raise UsageError(f"{config_file}: {error}") from None
     plugin = config.plugins.get("compliant-gallery")
-    if not isinstance(plugin, CompliantGalleryPlugin):
+    options = getattr(plugin, "config", None)
+    if not isinstance(options, GalleryConfig):
         raise UsageError(f"{config_file}: the compliant-gallery plugin is not listed under 'plugins:'")
-    return Project(path, config, plugin, plugin.settings(config))
+    return Project(path, config, options, settings_from(options, config.config_file_path))
 
 
 # -- check and report: the engine, plus the directives of the site's pages -----------------------------------
@@ -145,7 +147,7 @@ def _check(args: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2))
     else:
-        if not project.plugin.config.enabled:
+        if not project.options.enabled:
             print(f"warning: {args.config_file}: the compliant-gallery plugin is disabled ('enabled: false'); checked anyway")
         if not settings.face_guard:
             print("warning: face_guard is off: photos whose release does not allow the face are not checked for faces")
@@ -157,7 +159,7 @@ def _check(args: argparse.Namespace) -> int:
         for unused_consent in unused:
             print(f"warning: {unused_consent.where} (consent {unused_consent.consent}): consent used by no case ({unused_consent.state})")
             print(
-                f"    fix: add the case it was signed for to {settings.shown(settings.manifest)}, or keep it on file if that case was retired"
+                f"    fix: add the case it was signed for to {settings.relative(settings.manifest)}, or keep it on file if that case was retired"
             )
         for problem in log_problems:
             print(f"warning: {problem}")

@@ -25,6 +25,7 @@ from PIL import Image, ImageCms, ImageDraw, UnidentifiedImageError, features
 
 from ..catalogue import CG111, CG209, CG301, CG302, CG303, CG304, CG305, CG306, CG307, CG601, RULES
 from ..records.manifest import Box, Edit, ImageRef
+from ..settings import ImageSettings
 from ..violations import Violation, Where
 from . import faces, formats
 from .provenance import editing_software
@@ -46,18 +47,6 @@ FORMAT_SUFFIX = {"jpeg": ".jpg", "webp": ".webp", "avif": ".avif"}
 _PIL_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "avif": "AVIF"}
 _ADMITTED = {"jpeg", "png", "webp", "tiff", "heif", "avif"}
 ASPECT_TOLERANCE = 0.02
-
-
-@dataclass(frozen=True)
-class ImageSettings:
-    """Everything that changes the bytes of an output; part of every cache key."""
-
-    widths: tuple[int, ...] = (480, 960, 1600)
-    formats: tuple[str, ...] = ("avif", "webp", "jpeg")
-    jpeg_quality: int = 82
-    webp_quality: int = 80
-    avif_quality: int = 60
-    max_pixels: int = 100_000_000
 
 
 @dataclass(frozen=True)

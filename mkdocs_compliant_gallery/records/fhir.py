@@ -71,7 +71,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalogue import CG101, CG102, CG103, CG104, CG109, CG206
-from ..hosts.mkdocs.config import CHANNELS
+from ..settings import CHANNELS
 from ..violations import Rule, Violation, Where
 from .fields import Fields
 from .yamlfile import LocatedList, LocatedMap, read_text

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..catalogue import CG102, CG103, CG104, CG105, CG106, CG107, CG110
+from ..settings import EDIT_KINDS
 from ..violations import Violation, Where, display_path
 from .fields import Fields
 from .yamlfile import LocatedMap, load_yaml
@@ -34,7 +35,6 @@ PHOTO_SUFFIXES = {
     ".arw",
     ".svg",
 }
-EDIT_KINDS = ("exposure", "white-balance", "colour", "sharpen", "retouch", "composite", "background")
 CASE_KEYS = {
     "id",
     "consent",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..records.manifest import Case
 from ..records.register import Consent
+from ..settings import Settings
 from ..violations import Rule, Severity, Violation
 
 
@@ -16,11 +17,24 @@ class Rules:
 
     channel: str
     build_date: dt.date
-    expiry_warning_days: int = 30
-    fail_on_withdrawn: bool = False
-    jurisdictions: tuple[str, ...] = ("US",)
-    practitioner_registration: str | None = None
-    claims_forbidden: tuple[str, ...] = ()  # the clinic's own words, added to the built-in guarantee words
+    expiry_warning_days: int
+    fail_on_withdrawn: bool
+    jurisdictions: tuple[str, ...]
+    practitioner_registration: str | None
+    claims_forbidden: tuple[str, ...]  # the clinic's own words, added to the built-in guarantee words
+
+    @classmethod
+    def of(cls, settings: Settings) -> Rules:
+        """The part of a build's settings that the rules read."""
+        return cls(
+            settings.channel,
+            settings.build_date,
+            settings.expiry_warning_days,
+            settings.fail_on_withdrawn,
+            settings.jurisdictions,
+            settings.practitioner_registration,
+            settings.claims_forbidden,
+        )
 
 
 def at_case(case: Case, rule: Rule, key: str, message: str, fix: str) -> Violation:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from pathlib import Path
 from typing import Any
 
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, Config, ValidationError
 
-CHANNELS = ("website", "social", "paid_ads", "email", "print", "in_office", "directories")
-JURISDICTIONS = ("US", "US-CA", "US-NY", "US-TX", "CA-ON", "AU", "EU", "UK")
-FORMATS = ("avif", "webp", "jpeg")
+from ...settings import (
+    CACHE_DIR,
+    CHANNELS,
+    COMPLIANCE_DIR,
+    CONSENTS,
+    FORMATS,
+    JURISDICTIONS,
+    MANIFEST,
+    ImageSettings,
+    Settings,
+    default_of,
+    resolve_build_date,
+)
 
 
 class BuildDate(BaseConfigOption[dt.date | None]):
@@ -86,29 +97,29 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     enabled = opt.Type(bool, default=True)
 
     # Inputs
-    manifest = opt.Type(str, default="gallery/manifest.yml")
-    consents = opt.Type(str, default="gallery/consents.yml")
+    manifest = opt.Type(str, default=MANIFEST)
+    consents = opt.Type(str, default=CONSENTS)
     photos = opt.Optional(opt.Type(str))  # default: the manifest's folder
 
     # Rules
-    channel = opt.Choice(CHANNELS, default="website")
-    jurisdictions = opt.ListOfItems(opt.Choice(JURISDICTIONS), default=["US"])
-    expiry_warning_days = opt.Type(int, default=30)
+    channel = opt.Choice(CHANNELS, default=default_of(Settings, "channel"))
+    jurisdictions = opt.ListOfItems(opt.Choice(JURISDICTIONS), default=list(default_of(Settings, "jurisdictions")))
+    expiry_warning_days = opt.Type(int, default=default_of(Settings, "expiry_warning_days"))
     on_withdrawn = opt.Choice(("remove", "fail"), default="remove")
     timezone = TimeZone()
     build_date = BuildDate()
-    practitioner_registration = opt.Optional(opt.Type(str))  # shown on every card under the AU pack
-    claims_forbidden = opt.ListOfItems(opt.Type(str), default=[])  # words added to the guarantee-language list
-    face_guard = opt.Type(bool, default=True)  # scan photos whose release forbids the face; off: warned and recorded
+    practitioner_registration = opt.Optional(opt.Type(str))
+    claims_forbidden = opt.ListOfItems(opt.Type(str), default=list(default_of(Settings, "claims_forbidden")))
+    face_guard = opt.Type(bool, default=default_of(Settings, "face_guard"))
 
     # Images
-    widths = Widths(default=[480, 960, 1600])
-    formats = Formats(default=["avif", "webp", "jpeg"])
-    jpeg_quality = opt.Type(int, default=82)
-    webp_quality = opt.Type(int, default=80)
-    avif_quality = opt.Type(int, default=60)
-    max_pixels = opt.Type(int, default=100_000_000)
-    workers = opt.Type(int, default=0)  # 0: one per CPU
+    widths = Widths(default=list(default_of(ImageSettings, "widths")))
+    formats = Formats(default=list(default_of(ImageSettings, "formats")))
+    jpeg_quality = opt.Type(int, default=default_of(ImageSettings, "jpeg_quality"))
+    webp_quality = opt.Type(int, default=default_of(ImageSettings, "webp_quality"))
+    avif_quality = opt.Type(int, default=default_of(ImageSettings, "avif_quality"))
+    max_pixels = opt.Type(int, default=default_of(ImageSettings, "max_pixels"))
+    workers = opt.Type(int, default=default_of(Settings, "workers"))
 
     # Presentation
     slider = opt.Type(bool, default=True)  # before/after slider over side by side (a case's `layout` overrides)
@@ -117,11 +128,42 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     pages_dir = SiteFolder(default="results")  # where generated pages go, inside the site
 
     # Places, next to mkdocs.yml
-    cache_dir = opt.Type(str, default=".cache/plugin/compliant-gallery")
-    compliance_dir = opt.Type(str, default=".compliance")
+    cache_dir = opt.Type(str, default=CACHE_DIR)
+    compliance_dir = opt.Type(str, default=COMPLIANCE_DIR)
 
 
 def option_names() -> list[str]:
     """Every option name, for "did you mean" hints."""
     names: list[Any] = [name for name, _ in GalleryConfig._schema]
     return [str(n) for n in names]
+
+
+def settings_from(options: GalleryConfig, config_file: str | None) -> Settings:
+    """Engine settings from the plugin options, paths resolved next to mkdocs.yml."""
+    root = Path(config_file or ".").resolve().parent
+    manifest = root / options.manifest
+    return Settings(
+        project_root=root,
+        manifest=manifest,
+        consents=root / options.consents,
+        photos=(root / options.photos) if options.photos else manifest.parent,
+        build_date=resolve_build_date(options.build_date, options.timezone),
+        channel=options.channel,
+        jurisdictions=tuple(options.jurisdictions),
+        expiry_warning_days=options.expiry_warning_days,
+        fail_on_withdrawn=options.on_withdrawn == "fail",
+        images=ImageSettings(
+            widths=tuple(options.widths),
+            formats=tuple(options.formats),
+            jpeg_quality=options.jpeg_quality,
+            webp_quality=options.webp_quality,
+            avif_quality=options.avif_quality,
+            max_pixels=options.max_pixels,
+        ),
+        cache_dir=root / options.cache_dir,
+        compliance_dir=root / options.compliance_dir,
+        workers=options.workers,
+        practitioner_registration=options.practitioner_registration,
+        claims_forbidden=tuple(options.claims_forbidden),
+        face_guard=options.face_guard,
+    )

@@ -10,7 +10,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from ...engine import IMAGE_FOLDER
+from ...settings import IMAGE_FOLDER
 
 # A file the gallery publishes, as Material's optimize plugin would see it (patterns match src_uri).
 _SAMPLE_IMAGE = f"{IMAGE_FOLDER}/0123456789abcdef0123.jpg"

@@ -18,14 +18,14 @@ from mkdocs.utils import clean_directory, get_relative_url
 
 from ... import tripwire
 from ...catalogue import CG104, CG404
-from ...engine import IMAGE_FOLDER, GalleryBuild, Settings, resolve_build_date
-from ...images.pipeline import ImageSettings
+from ...engine import GalleryBuild
 from ...output.cards import disclosure_problems
 from ...output.directives import find_directives, line_in_source, parse_directive
 from ...output.preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
 from ...output.render import TEMPLATE_DIR, Renderer, treatment_pages
+from ...settings import IMAGE_FOLDER, Settings
 from ...violations import Severity, Violation, Where, display_path, report
-from .config import GalleryConfig, option_names
+from .config import GalleryConfig, option_names, settings_from
 from .neighbours import optimize_problems, social_problems
 
 log = get_plugin_logger(__name__)
@@ -114,34 +114,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
 
     def settings(self, config: MkDocsConfig) -> Settings:
         """Engine settings from the plugin options, paths resolved next to mkdocs.yml."""
-        root = Path(config.config_file_path or ".").resolve().parent
-        options = self.config
-        manifest = root / options.manifest
-        return Settings(
-            project_root=root,
-            manifest=manifest,
-            consents=root / options.consents,
-            photos=(root / options.photos) if options.photos else manifest.parent,
-            build_date=resolve_build_date(options.build_date, options.timezone),
-            channel=options.channel,
-            jurisdictions=tuple(options.jurisdictions),
-            expiry_warning_days=options.expiry_warning_days,
-            fail_on_withdrawn=options.on_withdrawn == "fail",
-            images=ImageSettings(
-                widths=tuple(options.widths),
-                formats=tuple(options.formats),
-                jpeg_quality=options.jpeg_quality,
-                webp_quality=options.webp_quality,
-                avif_quality=options.avif_quality,
-                max_pixels=options.max_pixels,
-            ),
-            cache_dir=root / options.cache_dir,
-            compliance_dir=root / options.compliance_dir,
-            workers=options.workers,
-            practitioner_registration=options.practitioner_registration,
-            claims_forbidden=tuple(options.claims_forbidden),
-            face_guard=options.face_guard,
-        )
+        return settings_from(self.config, config.config_file_path)
 
     # Validation runs here, after MkDocs cleaned site_dir, so a failure cannot leave the old site behind.
     @event_priority(100)
