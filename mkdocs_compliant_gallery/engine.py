@@ -1,41 +1,35 @@
-"""One gallery build, independent of any site generator: load, decide, process, render, verify, record.
+"""One gallery build, independent of any site generator: load, decide, process, place, verify, record.
 
-A host (the MkDocs plugin, the CLI) creates a `GalleryBuild` from `Settings`, calls `prepare()`, renders
-directives as it meets them in pages, lets `guard()` check the output, and `record()` the result.
+A host (the MkDocs plugin, the CLI) drives it in this order:
+
+1. `GalleryBuild(settings, renderer).prepare()` loads the clinic's files, decides every case and processes
+   the photos; the result is an immutable `Plan`.
+2. `place_page()` for every page: its directives become case cards; `check_page()` for every page as
+   written by the theme (CG404).
+3. `guard(site_dir)` runs the output guard over the built site (CG6xx); with it and `page_problems`
+   empty, `record()` appends the publication record and writes takedown receipts; `purge_cache()` drops
+   what no build needs.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import dataclasses
 import datetime as dt
 import hashlib
-import multiprocessing
-import os
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .audit import publications
-from .catalogue import CG106, CG108, CG110, CG111, CG514
+from .catalogue import CG106, CG108, CG110, CG111, CG404, CG514
 from .images import faces
-from .images.pipeline import (
-    POOL_WORKER_ENV,
-    PairJob,
-    PairResult,
-    SourceDigests,
-    load_cached,
-    pair_key,
-    process_fresh,
-    purge_cache,
-)
+from .images.pipeline import PairJob, PairResult, SourceDigests, purge_cache
+from .images.pool import process_pairs
 from .images.scrub import scrub_tree
-from .output.directives import Directive
+from .output.cards import disclosure_problems
+from .output.directives import Directive, find_directives, line_in_source, parse_directive
 from .output.guard import Forbidden, Secret, guard_site
 from .output.preview import Preview
 from .output.render import PublishedCase, Renderer, disclosure_texts
@@ -46,19 +40,7 @@ from .rules.context import Rules
 from .rules.decide import Decision, decide_all
 from .rules.jurisdictions import PACKS, pack_disclosures
 from .settings import IMAGE_FOLDER, Settings
-from .violations import Severity, Violation, Where
-
-PROGRESS_EVERY = 20  # photo pairs between progress reports of a long cold build
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """One directive's output: HTML, problems, the cases shown and the removed cases left out."""
-
-    html: str = ""
-    violations: tuple[Violation, ...] = ()
-    shown: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()
+from .violations import Severity, Violation, Where, of_severity
 
 
 @dataclass(frozen=True)
@@ -70,6 +52,67 @@ class FaceReviewed:
     reviewed_by: str
     reason: str
     where: Where
+
+
+@dataclass(frozen=True)
+class FaceCheck:
+    """What the face guard did with one published photo, as the publication log records it."""
+
+    photo: str
+    check: str  # "scanned", "scanned: no face", "reviewed", "not needed: ...", "off"
+    reviewed_by: str | None = None
+    reason: str | None = None
+
+    def record(self) -> dict[str, str]:
+        """The log entry: the fields that apply to this check only."""
+        entry = {"photo": self.photo, "check": self.check}
+        if self.reviewed_by is not None and self.reason is not None:
+            entry.update(reviewed_by=self.reviewed_by, reason=self.reason)
+        return entry
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build decided before any page was written; hosts and reports read it, nothing changes it."""
+
+    manifest: Manifest
+    register: Register
+    decisions: Mapping[str, Decision]
+    published: Mapping[str, PublishedCase]  # cases cleared for publication, with their processed photos
+    face_reviewed: Mapping[tuple[str, str], FaceReviewed]  # (case, photo src) -> the review
+    face_detector: str  # the detector's identity when this build scanned any photo
+    violations: tuple[Violation, ...]
+    processed: int = 0  # photo pairs processed afresh
+    cache_hits: int = 0
+    cache_keys: frozenset[str] = frozenset()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether both the manifest and the register could be read; without them no case can be judged."""
+        return self.manifest.loaded and self.register.loaded
+
+    def removed(self) -> dict[str, Violation]:
+        """Cases taken down this build (withdrawn or expired consent), with the reason."""
+        return {case_id: d.removed for case_id, d in self.decisions.items() if d.removed is not None}
+
+
+@dataclass(frozen=True)
+class RemovedMention:
+    """A directive that would have shown a case removed for withdrawal or expiry."""
+
+    where: Where
+    case: str
+    named: bool  # the directive names this case (`case=`), rather than listing a treatment or all cases
+
+
+@dataclass(frozen=True)
+class PlacedPage:
+    """One page with its directives replaced by case cards (or, in a preview, by problem panels)."""
+
+    html: str
+    problems: tuple[Violation, ...]
+    expected: Mapping[str, tuple[str, ...]]  # case shown on the page -> the disclosure texts its card must show
+    removed: tuple[RemovedMention, ...]
 
 
 @dataclass
@@ -84,36 +127,36 @@ class GalleryBuild:
 
     def __init__(self, settings: Settings, renderer: Renderer | None = None, progress: Callable[[int, int], None] | None = None):
         self.settings = settings
-        # Called with (done, total) every PROGRESS_EVERY freshly processed pairs and at the end, in long builds.
+        # Called with (done, total) every few freshly processed pairs and at the end, in long builds.
         self.progress = progress
         self.renderer = renderer or Renderer()
-        self.violations: list[Violation] = []
-        self.manifest: Manifest | None = None
-        self.register: Register | None = None
-        self.decisions: dict[str, Decision] = {}
-        self.rules: Rules | None = None
-        self.published: dict[str, PublishedCase] = {}
+        self.rules = Rules.of(settings)
+        self.digests = SourceDigests(settings.cache_dir)
+        self.started = time.monotonic()
+        self._plan: Plan | None = None
+        # Filled while pages are placed and checked:
         self.uses: dict[str, CaseUse] = {}
-        self.cache_hits = 0
+        self.page_problems: list[Violation] = []
         self.scrubbed: list[Path] = []
         self.log_problems: list[str] = []
-        self.digests = SourceDigests(settings.cache_dir)
-        self.processed = 0
-        self.cache_keys: set[str] = set()
-        self.started = time.monotonic()
-        self.face_detector = ""  # the detector's identity when this build scanned any photo
-        self.face_reviewed: dict[tuple[str, str], FaceReviewed] = {}  # (case, photo src) -> the review
 
-    # -- loading and deciding -------------------------------------------------------------------------
+    @property
+    def plan(self) -> Plan:
+        if self._plan is None:
+            raise RuntimeError("GalleryBuild.prepare() must run before the plan is read")
+        return self._plan
 
-    def prepare(self) -> None:
+    # -- loading, deciding, processing ----------------------------------------------------------------
+
+    def prepare(self) -> Plan:
         """Load manifest and register, decide every case, process the photos of the cases that stay."""
         settings = self.settings
-        for code_path, label in ((settings.manifest, "manifest"), (settings.consents, "consent register")):
-            self._check_inside_project(code_path, label)
+        found: list[Violation] = []
+        for path, label in ((settings.manifest, "manifest"), (settings.consents, "consent register")):
+            found.extend(self._outside_project(path, label))
         for jurisdiction in settings.jurisdictions:
             if jurisdiction not in PACKS:
-                self.violations.append(
+                found.append(
                     Violation(
                         CG110,
                         Where("mkdocs.yml", 0, "jurisdictions"),
@@ -121,199 +164,172 @@ class GalleryBuild:
                         f"use one of: {', '.join(PACKS)}",
                     )
                 )
-        self.manifest = load_manifest(settings.manifest, settings.relative(settings.manifest), settings.project_root, settings.photos)
-        self.register = load_register(settings.consents, settings.relative(settings.consents))
-        self.violations.extend(self.manifest.violations)
-        self.violations.extend(self.register.violations)
-        if not self.manifest.loaded or not self.register.loaded:
-            return  # fail closed: without both files no case can be judged
-        self.rules = rules = Rules.of(settings)
-        for decision in decide_all(self.manifest, self.register, rules):
-            self.decisions[decision.case.id] = decision
-            self.violations.extend(decision.violations)
-        self._process_images()
-
-    def _check_inside_project(self, path: Path, label: str) -> None:
-        root = self.settings.project_root.resolve()
-        try:
-            real = path.resolve()
-        except OSError:
-            return
-        if not real.is_relative_to(root):
-            self.violations.append(
-                Violation(
-                    CG106,
-                    Where(str(path)),
-                    f"the {label} lies outside the project ({root})",
-                    "keep the gallery files inside the folder of mkdocs.yml",
-                )
-            )
-
-    def _process_images(self) -> None:
-        assert self.manifest is not None
-        settings = self.settings
-        cases = [case for case in self.manifest.cases.values() if self.decisions[case.id].removed is None]
-        scans = self._face_scans(cases)
+        manifest = load_manifest(settings.manifest, settings.relative(settings.manifest), settings.project_root, settings.photos)
+        register = load_register(settings.consents, settings.relative(settings.consents))
+        found.extend(manifest.violations)
+        found.extend(register.violations)
+        if not manifest.loaded or not register.loaded:
+            # Fail closed: without both files no case can be judged.
+            self._plan = Plan(manifest, register, {}, {}, {}, "", tuple(found))
+            return self._plan
+        decisions: dict[str, Decision] = {}
+        for decision in decide_all(manifest, register, self.rules):
+            decisions[decision.case.id] = decision
+            found.extend(decision.violations)
+        staying = [case for case in manifest.cases.values() if decisions[case.id].removed is None]
+        reviewed = self._face_reviews(staying, decisions)
+        scans, detector, unavailable = self._face_scans(staying, decisions)
+        found.extend(unavailable)
         jobs = [
             PairJob(
                 case.id,
                 pair.view,
-                self.manifest.file,
+                manifest.file,
                 pair.before,
                 pair.after,
                 pair.edits,
                 settings.images,
                 str(settings.cache_dir),
                 (scans[(case.id, pair.before.src)], scans[(case.id, pair.after.src)]),
-                self.face_detector,
+                detector,
             )
-            for case in cases
+            for case in staying
             for pair in case.photos
         ]
-        results: dict[tuple[str, str], PairResult] = {}
-        digests = self.digests
-        # Pairs with the same key (the same photos and settings) are looked up and processed once.
-        by_key: dict[str, list[PairJob]] = {}
-        for job in jobs:
-            by_key.setdefault(pair_key(job, digests), []).append(job)
-        fresh: list[tuple[PairJob, str]] = []
-        for key, group in by_key.items():
-            cached = load_cached(group[0], key) if key else None
-            if cached is None:
-                fresh.append((group[0], key))
-                continue
-            self.cache_hits += len(group)
-            for job in group:
-                results[(job.case_id, job.view)] = dataclasses.replace(cached, case_id=job.case_id, view=job.view)
-        workers = min(settings.workers or os.cpu_count() or 1, len(fresh))
-        computed: dict[str, PairResult] = {}
+        outcome = process_pairs(jobs, self.digests, settings.workers, self.progress)
+        for result in outcome.results.values():
+            found.extend(result.violations)
+        published: dict[str, PublishedCase] = {}
+        for case in manifest.cases.values():
+            item = self._publishable(case, decisions[case.id], manifest, outcome.results, found)
+            if item is not None:
+                published[case.id] = item
+        self._plan = Plan(
+            manifest,
+            register,
+            decisions,
+            published,
+            reviewed,
+            detector,
+            tuple(found),
+            outcome.processed,
+            outcome.cache_hits,
+            frozenset(result.cache_key for result in outcome.results.values() if result.cache_key),
+        )
+        return self._plan
 
-        def done(key: str, result: PairResult) -> None:
-            computed[key] = result
-            # Only a long build reports progress; the summary line covers a short one.
-            if (
-                self.progress is not None
-                and len(fresh) > PROGRESS_EVERY
-                and (len(computed) % PROGRESS_EVERY == 0 or len(computed) == len(fresh))
-            ):
-                self.progress(len(computed), len(fresh))
+    def _outside_project(self, path: Path, label: str) -> list[Violation]:
+        root = self.settings.project_root.resolve()
+        try:
+            real = path.resolve()
+        except OSError:
+            return []
+        if real.is_relative_to(root):
+            return []
+        return [
+            Violation(
+                CG106,
+                Where(str(path)),
+                f"the {label} lies outside the project ({root})",
+                "keep the gallery files inside the folder of mkdocs.yml",
+            )
+        ]
 
-        if workers > 1:
-            # forkserver: a forked copy of a live server process (mkdocs serve) can deadlock.
-            context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_mark_pool_worker) as pool:
-                futures = {pool.submit(process_fresh, job, key): key for job, key in fresh}
-                for future in as_completed(futures):
-                    done(futures[future], future.result())
-        else:
-            for job, key in fresh:
-                done(key, process_fresh(job, key))
-        for job, key in fresh:
-            first = computed[key]
-            for other in by_key[key]:
-                if other is job or first.before is not None:
-                    results[(other.case_id, other.view)] = dataclasses.replace(first, case_id=other.case_id, view=other.view)
-                else:  # a failure names its case and line: check each case on its own
-                    results[(other.case_id, other.view)] = process_fresh(other, key)
-        self.processed = len(fresh)
-        self.cache_keys = {result.cache_key for result in results.values() if result.cache_key}
-        digests.save()
-        for result in results.values():
-            self.violations.extend(result.violations)
-        for case in self.manifest.cases.values():
-            decision = self.decisions[case.id]
-            if not decision.publishable:
-                continue
-            pairs = tuple((pair, results[(case.id, pair.view)]) for pair in case.photos)
-            if any(result.before is None for _, result in pairs):
-                continue
-            treatment = self.manifest.treatments.get(case.treatment or "")
-            if treatment is None:
-                continue  # already reported as CG110
-            if "UK" in settings.jurisdictions and self._missing_capture_dates(case, pairs):
-                continue
-            material = decision.consent.material_connection if decision.consent else None
-            assert self.rules is not None
-            extra = pack_disclosures(case, treatment, self.rules)
-            self.published[case.id] = PublishedCase(case, treatment, pairs, disclosure_texts(treatment, material, extra))
+    def _publishable(
+        self,
+        case: Case,
+        decision: Decision,
+        manifest: Manifest,
+        results: Mapping[tuple[str, str], PairResult],
+        found: list[Violation],
+    ) -> PublishedCase | None:
+        """The case ready for its card, or None when a rule, a photo or a missing capture date holds it back."""
+        if not decision.publishable:
+            return None
+        pairs = tuple((pair, results[(case.id, pair.view)]) for pair in case.photos)
+        if any(result.before is None for _, result in pairs):
+            return None
+        treatment = manifest.treatments.get(case.treatment or "")
+        if treatment is None:
+            return None  # already reported as CG110
+        if "UK" in self.settings.jurisdictions:
+            undated = _missing_capture_dates(case, pairs)
+            if undated:
+                found.extend(undated)
+                return None
+        material = decision.consent.material_connection if decision.consent else None
+        extra = pack_disclosures(case, treatment, self.rules)
+        return PublishedCase(case, treatment, pairs, disclosure_texts(treatment, material, extra))
 
-    def _face_scans(self, cases: list[Case]) -> dict[tuple[str, str], bool]:
-        """Which photos the face guard scans; CG111 when some need it and the detector cannot run."""
-        wanted: dict[tuple[str, str], bool] = {}
+    def _face_reviews(self, cases: list[Case], decisions: Mapping[str, Decision]) -> dict[tuple[str, str], FaceReviewed]:
+        """Photos a person exempted from the face check, among those the check would scan (once per photo)."""
+        reviewed: dict[tuple[str, str], FaceReviewed] = {}
         for case in cases:
-            needed = self.settings.face_guard and needs_face_check(self.decisions[case.id].consent)
+            if not (self.settings.face_guard and needs_face_check(decisions[case.id].consent)):
+                continue
             for ref in case.image_refs():
                 review = ref.face_review
-                if needed and review is not None and (case.id, ref.src) not in wanted:  # once per photo, if listed twice
+                if review is not None and (case.id, ref.src) not in reviewed:
                     where = Where(case.file, review.line, f"case {case.id}.photos.face_check")
-                    self.face_reviewed[(case.id, ref.src)] = FaceReviewed(case.id, ref.src, review.reviewed_by, review.reason, where)
+                    reviewed[(case.id, ref.src)] = FaceReviewed(case.id, ref.src, review.reviewed_by, review.reason, where)
+        return reviewed
+
+    def _face_scans(self, cases: list[Case], decisions: Mapping[str, Decision]) -> tuple[dict[tuple[str, str], bool], str, list[Violation]]:
+        """Which photos the face guard scans, the detector's identity, and CG111 when it is needed but cannot run."""
+        wanted: dict[tuple[str, str], bool] = {}
+        for case in cases:
+            needed = self.settings.face_guard and needs_face_check(decisions[case.id].consent)
+            for ref in case.image_refs():
                 # A photo listed twice is scanned if either listing asks for it.
-                wanted[(case.id, ref.src)] = wanted.get((case.id, ref.src), False) or (needed and review is None)
+                wanted[(case.id, ref.src)] = wanted.get((case.id, ref.src), False) or (needed and ref.face_review is None)
         if not any(wanted.values()):
-            return wanted
+            return wanted, "", []
         problem = faces.available()
         if problem is None:
-            self.face_detector = faces.default_detector().identity
-            return wanted
+            return wanted, faces.default_detector().identity, []
         needing = sorted({case_id for (case_id, _), scan in wanted.items() if scan})
-        self.violations.append(
-            Violation(
-                CG111,
-                Where("mkdocs.yml", 0, "face_guard"),
-                f"the photos of {len(needing)} case(s) ({', '.join(needing)}) need the face check, since their releases do not "
-                f"allow the face, but the face detector cannot run: {problem}",
-                f"{faces.INSTALL_HINT}; or, knowing that faces then go unchecked, set 'face_guard: false' in the plugin options "
-                "(a warning on every build, recorded in the publication log)",
-            )
+        unavailable = Violation(
+            CG111,
+            Where("mkdocs.yml", 0, "face_guard"),
+            f"the photos of {len(needing)} case(s) ({', '.join(needing)}) need the face check, since their releases do not "
+            f"allow the face, but the face detector cannot run: {problem}",
+            f"{faces.INSTALL_HINT}; or, knowing that faces then go unchecked, set 'face_guard: false' in the plugin options "
+            "(a warning on every build, recorded in the publication log)",
         )
         # Fail closed: the build stops on CG111; the photos are still processed for the other checks.
-        return dict.fromkeys(wanted, False)
+        return dict.fromkeys(wanted, False), "", [unavailable]
 
-    def face_checks(self, case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[dict[str, Any]]:
+    def face_checks(self, case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[FaceCheck]:
         """What the face guard did with each photo of a published case, for the publication log."""
-        consent = self.decisions[case.id].consent
-        checks: list[dict[str, Any]] = []
+        consent = self.plan.decisions[case.id].consent
+        checks: list[FaceCheck] = []
         for pair, result in pairs:
             for ref, image in zip(pair.images, (result.before, result.after), strict=True):
-                entry: dict[str, Any] = {"photo": ref.src}
-                review = self.face_reviewed.get((case.id, ref.src))
+                review = self.plan.face_reviewed.get((case.id, ref.src))
                 if not self.settings.face_guard:
-                    entry["check"] = "off"
+                    checks.append(FaceCheck(ref.src, "off"))
                 elif not needs_face_check(consent):
-                    entry["check"] = "not needed: the release allows the face"
+                    checks.append(FaceCheck(ref.src, "not needed: the release allows the face"))
                 elif review is not None:
-                    entry.update(check="reviewed", reviewed_by=review.reviewed_by, reason=review.reason)
+                    checks.append(FaceCheck(ref.src, "reviewed", review.reviewed_by, review.reason))
                 else:
-                    entry["check"] = "scanned: no face" if image is not None and image.face_scanned and not image.faces else "scanned"
-                checks.append(entry)
+                    clear = image is not None and image.face_scanned and not image.faces
+                    checks.append(FaceCheck(ref.src, "scanned: no face" if clear else "scanned"))
         return checks
-
-    def _missing_capture_dates(self, case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> bool:
-        """CG514: UK advertising asks for proof that images are genuine; the capture date is part of it."""
-        missing = False
-        for pair, result in pairs:
-            for ref, image in zip(pair.images, (result.before, result.after), strict=True):
-                if image is not None and image.captured is None:
-                    missing = True
-                    self.violations.append(
-                        Violation(
-                            CG514,
-                            Where(case.file, ref.line, f"case {case.id}.photos"),
-                            f"'{ref.src}' has no capture date, so it cannot be shown to be a genuine original (UK CAP Code 12.1)",
-                            "use the camera's original file, which records when it was taken",
-                            case.id,
-                        )
-                    )
-        return missing
 
     # -- results --------------------------------------------------------------------------------------
 
+    @property
+    def violations(self) -> list[Violation]:
+        """Everything found so far: while preparing, then on pages."""
+        return [*(self._plan.violations if self._plan else ()), *self.page_problems]
+
     def errors(self) -> list[Violation]:
         """Every violation that fails the build, sorted by file and line."""
-        return sorted((v for v in self.violations if v.severity is Severity.ERROR), key=lambda v: v.sort_key)
+        return of_severity(self.violations, Severity.ERROR)
 
     def warnings(self) -> list[Violation]:
-        return sorted((v for v in self.violations if v.severity is Severity.WARNING), key=lambda v: v.sort_key)
+        return of_severity(self.violations, Severity.WARNING)
 
     def case_errors(self) -> dict[str, list[Violation]]:
         """The errors of each case that has any, in file and line order."""
@@ -325,61 +341,97 @@ class GalleryBuild:
 
     def removed(self) -> dict[str, Violation]:
         """Cases taken down this build (withdrawn or expired consent), with the reason."""
-        return {case_id: d.removed for case_id, d in self.decisions.items() if d.removed is not None}
+        return self.plan.removed()
 
-    # -- rendering ------------------------------------------------------------------------------------
+    # -- pages ----------------------------------------------------------------------------------------
 
-    def render(
+    def place_page(
+        self,
+        html: str,
+        source: str,
+        page_file: str,
+        page_url: str,
+        url_for: Callable[[str], str],
+        preview: Preview | None = None,
+    ) -> PlacedPage:
+        """Replace every directive of a page by its cards; `source` is the text whose lines errors name.
+
+        Problems (CG108) are kept in `page_problems`; with `preview` (a host's live preview only) they become
+        panels in place, and cases that cannot be published leave panels too.
+        """
+        seen: dict[str, int] = {}
+        pieces: list[str] = []
+        position = 0
+        problems: list[Violation] = []
+        expected: dict[str, tuple[str, ...]] = {}
+        removed: list[RemovedMention] = []
+        for match in find_directives(html):
+            occurrence = seen.get(match.group(0), 0)
+            seen[match.group(0)] = occurrence + 1
+            where = Where(page_file, line_in_source(source, match.group(0), occurrence), "directive")
+            directive, found = parse_directive(match.group(0), match.group("args"), where)
+            rendered = ""
+            if directive is not None:
+                rendered, found, shown, skipped = self._render(directive, where, page_url, url_for, not expected, preview)
+                removed.extend(RemovedMention(where, case_id, directive.case is not None) for case_id in skipped)
+                for case_id in shown:
+                    expected[case_id] = self.plan.published[case_id].disclosures
+            if found and preview is not None:
+                rendered = preview.problem_panel(directive.case or "" if directive else "", found)
+            problems.extend(found)
+            pieces.append(html[position : match.start()])
+            pieces.append(rendered)
+            position = match.end()
+        pieces.append(html[position:])
+        self.page_problems.extend(problems)
+        return PlacedPage("".join(pieces), tuple(problems), expected, tuple(removed))
+
+    def _render(
         self,
         directive: Directive,
         where: Where,
         page_url: str,
         url_for: Callable[[str], str],
         first_on_page: bool,
-        preview: Preview | None = None,
-    ) -> Rendered:
-        """HTML for one directive; a removed case renders nothing, an unknown one is CG108.
+        preview: Preview | None,
+    ) -> tuple[str, list[Violation], list[str], list[str]]:
+        """HTML for one directive, its problems, the cases shown and the removed cases it leaves out.
 
-        With `preview` (a host's live preview only), cases that cannot be published and removed cases leave
-        preview placeholders after the published ones, and unreadable inputs leave one for the directive.
+        A removed case renders nothing, an unknown one is CG108. With `preview`, cases that cannot be
+        published and removed cases leave panels after the published ones, and unreadable inputs leave one
+        for the directive.
         """
-        assert self.manifest is not None
-        manifest = self.manifest
-        if preview is not None and not (manifest.loaded and self.register is not None and self.register.loaded):
-            return Rendered(html=preview.unavailable_panel(self.errors()))
+        plan = self.plan
+        manifest = plan.manifest
+        if preview is not None and not plan.loaded:
+            return preview.unavailable_panel(self.errors()), [], [], []
         if directive.case is not None:
             if directive.case not in manifest.cases:
-                return Rendered(
-                    violations=(
-                        Violation(
-                            CG108,
-                            where,
-                            f"directive names case '{directive.case}', which is not in the manifest",
-                            f"use a case id from {manifest.file}",
-                        ),
-                    )
+                unknown = Violation(
+                    CG108,
+                    where,
+                    f"directive names case '{directive.case}', which is not in the manifest",
+                    f"use a case id from {manifest.file}",
                 )
+                return "", [unknown], [], []
             wanted = [directive.case]
             label = f"Before and after: case {directive.case}"
         elif directive.treatment is not None:
             if directive.treatment not in manifest.treatments:
-                return Rendered(
-                    violations=(
-                        Violation(
-                            CG108,
-                            where,
-                            f"directive names treatment '{directive.treatment}', which is not in the manifest",
-                            f"use a treatment key from {manifest.file}",
-                        ),
-                    )
+                unknown = Violation(
+                    CG108,
+                    where,
+                    f"directive names treatment '{directive.treatment}', which is not in the manifest",
+                    f"use a treatment key from {manifest.file}",
                 )
+                return "", [unknown], [], []
             wanted = [c.id for c in manifest.cases.values() if c.treatment == directive.treatment]
             label = f"Before and after: {manifest.treatments[directive.treatment].title}"
         else:
             wanted = list(manifest.cases)
             label = "Before and after gallery"
-        removed = self.removed()
-        shown = [self.published[c] for c in wanted if c in self.published]
+        removed = plan.removed()
+        shown = [plan.published[c] for c in wanted if c in plan.published]
         for item in shown:
             self.uses.setdefault(item.case.id, CaseUse()).pages.add(page_url)
         html = self.renderer.gallery(shown, url_for, first_on_page, label) if shown else ""
@@ -388,15 +440,32 @@ class GalleryBuild:
             for case_id in wanted:
                 if case_id in removed:
                     html += preview.removed_panel(case_id, removed[case_id])
-                elif case_id not in self.published:
+                elif case_id not in plan.published:
                     html += preview.problem_panel(case_id, problems.get(case_id, []))
-        return Rendered(html, (), tuple(item.case.id for item in shown), tuple(c for c in wanted if c in removed))
+        return html, [], [item.case.id for item in shown], [c for c in wanted if c in removed]
+
+    def check_page(self, written: str, expected: Mapping[str, tuple[str, ...]], page_file: str) -> list[Violation]:
+        """CG404 for every card of a page, as the theme wrote it, that does not show its disclosure as it must."""
+        found = [
+            Violation(
+                CG404,
+                Where(page_file),
+                f"the rendered card of case {case_id}: {problem}",
+                "a template override dropped, hid or moved the disclosure block: keep the 'cg-disclosure' block of "
+                "fragments/compliant-gallery/case.html visible in the card, directly under the photos, with each "
+                "figure's aria-describedby pointing at it",
+                case_id,
+            )
+            for case_id, problem in disclosure_problems(written, expected).items()
+        ]
+        self.page_problems.extend(found)
+        return found
 
     def image_files(self) -> dict[str, str]:
         """Site path -> cached file, for the cases placed on at least one page."""
         files = {}
         for case_id in self.uses:
-            for _, result in self.published[case_id].pairs:
+            for _, result in self.plan.published[case_id].pairs:
                 for image in (result.before, result.after):
                     assert image is not None
                     for rendition in image.renditions:
@@ -409,12 +478,12 @@ class GalleryBuild:
         """Everything the output guard must not find in the site."""
         strings: dict[str, tuple[Secret, str]] = {}
         hashes: dict[str, str] = {}
-        if self.register is not None:
-            for consent in self.register.consents.values():
+        if self._plan is not None:
+            for consent in self._plan.register.consents.values():
                 strings[consent.id] = (Secret.CONSENT_ID, f"consent id {consent.id}")
                 if consent.patient_ref:
                     strings[consent.patient_ref] = (Secret.PATIENT_REF, f"patient_ref of consent {consent.id}")
-        for case_id in self.removed():
+        for case_id in self._plan.removed() if self._plan is not None else {}:
             strings[case_id] = (Secret.REMOVED_CASE, f"removed case {case_id}")
         settings = self.settings
         for path in (settings.manifest, settings.consents):
@@ -429,7 +498,10 @@ class GalleryBuild:
         return Forbidden(strings, hashes, frozenset(Path(p).name for p in self.image_files()))
 
     def guard(self, site_dir: Path) -> list[Violation]:
-        """The output guard over a built site (CG6xx); when it passes, other images lose their metadata."""
+        """The output guard over a built site (CG6xx); when it passes, other images lose their metadata.
+
+        A host fails the build on these and on `page_problems` (CG108, CG404).
+        """
         forbidden = self.forbidden()
         found = guard_site(site_dir, forbidden, IMAGE_FOLDER)
         if not found:
@@ -438,11 +510,9 @@ class GalleryBuild:
 
     def record(self, config_text: bytes, now: dt.datetime) -> tuple[Path, list[Path]]:
         """Append the publication record and write a takedown receipt for every case gone since the last one."""
-        assert self.manifest is not None and self.register is not None
-        settings = self.settings
+        plan, settings = self.plan, self.settings
         compliance = settings.compliance_dir
         previous, self.log_problems = publications.read_log(compliance)
-        last = previous[-1] if previous else None
         record = publications.BuildRecord(
             time=now.isoformat(),
             build_date=settings.build_date.isoformat(),
@@ -451,10 +521,10 @@ class GalleryBuild:
             config_sha256=hashlib.sha256(config_text).hexdigest(),
             channel=settings.channel,
             git=publications.git_state(settings.project_root),
-            face_guard={"enabled": settings.face_guard, "detector": self.face_detector or None},
+            face_guard={"enabled": settings.face_guard, "detector": plan.face_detector or None},
         )
         for case_id in sorted(self.uses):
-            item = self.published[case_id]
+            item = plan.published[case_id]
             originals, outputs, images = [], [], []
             for _, result in item.pairs:
                 for image in (result.before, result.after):
@@ -463,54 +533,45 @@ class GalleryBuild:
                     for rendition in image.renditions:
                         outputs.append(rendition.sha256)
                         images.append(f"{IMAGE_FOLDER}/{rendition.name}")
-            consent_id = item.case.consent_id or ""
             record.published.append(
                 publications.PublishedRecord(
                     case_id,
-                    consent_id,
+                    item.case.consent_id or "",
                     item.case.treatment or "",
                     originals,
                     outputs,
                     sorted(self.uses[case_id].pages),
                     images,
                     [{"phrase": phrase, "reason": reason} for phrase, reason in item.case.allowed_claims],
-                    self.face_checks(item.case, item.pairs),
+                    [check.record() for check in self.face_checks(item.case, item.pairs)],
                 )
             )
-        removed = self.removed()
+        removed = plan.removed()
         for case_id, violation in sorted(removed.items()):
-            consent = self.decisions[case_id].consent
+            consent = plan.decisions[case_id].consent
             record.removed.append(
-                {
-                    "case": case_id,
-                    "consent": consent.id if consent else "",
-                    "code": violation.code,
-                    "reason": violation.message,
-                }
+                {"case": case_id, "consent": consent.id if consent else "", "code": violation.code, "reason": violation.message}
             )
         receipts = []
-        if last is not None:
+        if previous:
             now_published = {p.case for p in record.published}
-            for entry in last.get("published", []):
-                if entry["case"] in now_published:
-                    continue
-                receipts.append(publications.write_takedown(compliance, now, self._takedown(entry, removed.get(entry["case"]))))
+            for entry in previous[-1].get("published", []):
+                if entry["case"] not in now_published:
+                    receipt = self._takedown(entry, removed.get(entry["case"]))
+                    receipts.append(publications.write_takedown(compliance, now, receipt))
         return publications.append_record(compliance, record), receipts
 
-    def _takedown(self, entry: dict[str, Any], reason: Violation | None) -> dict[str, Any]:
-        consent = self.register.consents.get(entry.get("consent", "")) if self.register else None
-        other_channels = sorted(set(consent.permit) - {self.settings.channel}) if consent else []
-        return {
-            "case": entry["case"],
-            "consent": entry.get("consent"),
-            "reason": reason.message if reason else "no longer published (removed from the manifest or from every page)",
-            "code": reason.code if reason else None,
-            "removed_pages": entry.get("pages", []),
-            "removed_files": entry.get("images", []),
-            "cache_entries_purged": True,
-            "other_channels_to_follow_up": other_channels,
-            "reminder": "Deploy this build now; a deployed site keeps serving the case until then. Purge any CDN cache, and remember that old gh-pages commits still hold the removed files.",
-        }
+    def _takedown(self, entry: dict[str, Any], reason: Violation | None) -> publications.TakedownReceipt:
+        consent = self.plan.register.consents.get(entry.get("consent", ""))
+        return publications.TakedownReceipt(
+            case=entry["case"],
+            consent=entry.get("consent"),
+            reason=reason.message if reason else "no longer published (removed from the manifest or from every page)",
+            code=reason.code if reason else None,
+            removed_pages=entry.get("pages", []),
+            removed_files=entry.get("images", []),
+            other_channels_to_follow_up=sorted(set(consent.permit) - {self.settings.channel}) if consent else [],
+        )
 
     def purge_cache(self) -> list[str]:
         """Drop cache entries not used by this build (removed cases, old settings).
@@ -518,33 +579,32 @@ class GalleryBuild:
         Photos of a case held back by an error stay cached: fixing the register should not reprocess them.
         Nothing is purged when the manifest or the register could not be read: every case is unknown then.
         """
-        if not (self.manifest and self.manifest.loaded and self.register and self.register.loaded):
+        if self._plan is None or not self._plan.loaded:
             return []
-        return purge_cache(self.settings.cache_dir, self.cache_keys)
+        return purge_cache(self.settings.cache_dir, set(self._plan.cache_keys))
 
     def summary(self) -> str:
-        removed = self.removed()
+        plan = self.plan
         return (
-            f"{len(self.uses)} cases published, {len(removed)} removed, {len(self.warnings())} warnings; "
-            f"{self.processed} photo pairs processed, {self.cache_hits} from cache, in {time.monotonic() - self.started:.1f}s"
+            f"{len(self.uses)} cases published, {len(plan.removed())} removed, {len(self.warnings())} warnings; "
+            f"{plan.processed} photo pairs processed, {plan.cache_hits} from cache, in {time.monotonic() - self.started:.1f}s"
         )
 
 
-def _mark_pool_worker() -> None:
-    os.environ[POOL_WORKER_ENV] = "1"
-    _limit_malloc_arenas()
-
-
-def _limit_malloc_arenas(arenas: int = 2) -> None:
-    """Keep a worker's memory flat over a long build.
-
-    glibc gives encoder threads arenas of their own and rarely returns their free space: measured on corpus
-    pairs, a worker's peak climbed from 275 to 420 MiB over the first 40 pairs, and stays at 275 with two
-    arenas, at no measurable cost in time. Elsewhere (no glibc) this does nothing.
-    """
-    m_arena_max = -8  # from glibc's malloc.h
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(m_arena_max, arenas)
+def _missing_capture_dates(case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[Violation]:
+    """CG514: UK advertising asks for proof that images are genuine; the capture date is part of it."""
+    return [
+        Violation(
+            CG514,
+            Where(case.file, ref.line, f"case {case.id}.photos"),
+            f"'{ref.src}' has no capture date, so it cannot be shown to be a genuine original (UK CAP Code 12.1)",
+            "use the camera's original file, which records when it was taken",
+            case.id,
+        )
+        for pair, result in pairs
+        for ref, image in zip(pair.images, (result.before, result.after), strict=True)
+        if image is not None and image.captured is None
+    ]
 
 
 def _sha256(path: Path) -> str:

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ class PublishedRecord:
     images: list[str]
     allowed_claims: list[dict[str, str]] = field(default_factory=list)
     # Per photo: what the face guard did (scanned, reviewed by whom and why, not needed, off).
-    face_checks: list[dict[str, Any]] = field(default_factory=list)
+    face_checks: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -77,14 +76,32 @@ def append_record(compliance_dir: Path, record: BuildRecord) -> Path:
     return path
 
 
-def write_takedown(compliance_dir: Path, now: dt.datetime, receipt: Mapping[str, Any]) -> Path:
+@dataclass(frozen=True)
+class TakedownReceipt:
+    """What was taken down when a case stopped being published, and what is left for a person to do."""
+
+    case: str
+    consent: str | None
+    reason: str
+    code: str | None
+    removed_pages: list[str]
+    removed_files: list[str]
+    other_channels_to_follow_up: list[str]
+    cache_entries_purged: bool = True
+    reminder: str = (
+        "Deploy this build now; a deployed site keeps serving the case until then. Purge any CDN cache, "
+        "and remember that old gh-pages commits still hold the removed files."
+    )
+
+
+def write_takedown(compliance_dir: Path, now: dt.datetime, receipt: TakedownReceipt) -> Path:
     """Write `takedowns/<UTC timestamp>-<case>.json` atomically and return its path."""
     folder = compliance_dir / "takedowns"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = folder / f"{stamp}-{receipt['case']}.json"
+    path = folder / f"{stamp}-{receipt.case}.json"
     temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(receipt, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.write_text(json.dumps(_plain(receipt), indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(temporary, path)
     return path
 

@@ -181,7 +181,7 @@ def expiring(gallery: GalleryBuild) -> list[Expiring]:
     """Cases not removed whose consent expires within `expiry_warning_days` of the build date, soonest first."""
     settings = gallery.settings
     found = []
-    for case_id, decision in gallery.decisions.items():
+    for case_id, decision in gallery.plan.decisions.items():
         consent = decision.consent
         if decision.removed is not None or consent is None or consent.expires_on is None:
             continue
@@ -193,12 +193,12 @@ def expiring(gallery: GalleryBuild) -> list[Expiring]:
 
 def unused_consents(gallery: GalleryBuild) -> list[UnusedConsent]:
     """Consents that no case of the manifest names (empty when either file could not be read)."""
-    if gallery.manifest is None or gallery.register is None or not gallery.manifest.loaded or not gallery.register.loaded:
+    if not gallery.plan.loaded:
         return []
-    named = {case.consent_id for case in gallery.manifest.cases.values() if case.consent_id}
+    named = {case.consent_id for case in gallery.plan.manifest.cases.values() if case.consent_id}
     return [
         UnusedConsent(consent.id, consent.file, consent.line, consent_state(consent, gallery.settings.build_date))
-        for consent in gallery.register.consents.values()
+        for consent in gallery.plan.register.consents.values()
         if consent.id not in named
     ]
 
@@ -260,7 +260,7 @@ def read_receipts(compliance_dir: Path) -> tuple[list[Receipt], list[str]]:
 def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None = None, pages_scanned: bool = False) -> StatusReport:
     """The state of every case of a prepared build, ordered: expiring soon, removed, blocked, published.
 
-    `pages_scanned` says whether the host rendered the site's directives through `gallery.render`, so that
+    `pages_scanned` says whether the host placed the site's directives through `gallery.place_page`, so that
     `gallery.uses` tells which cases are placed on a page.
     """
     settings = gallery.settings
@@ -292,13 +292,13 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
                 pages = tuple(str(page) or "/" for page in entry.get("pages") or ())
                 last_seen[entry["case"]] = (_when(str(record.get("time", ""))), str(record.get("build_date", "")), pages)
     latest = {entry.get("case") for entry in (records[-1].get("published") or ())} if records else set()
-    cases = gallery.manifest.cases if gallery.manifest is not None else {}
+    cases = gallery.plan.manifest.cases
     soon = {item.case: item for item in expiring(gallery)}
     for case_id, case in cases.items():
-        decision = gallery.decisions.get(case_id)
+        decision = gallery.plan.decisions.get(case_id)
         consent = decision.consent if decision else None
         case_errors = [v for v in errors if v.case == case_id]
-        treatment = gallery.manifest.treatments.get(case.treatment or "") if gallery.manifest else None
+        treatment = gallery.plan.manifest.treatments.get(case.treatment or "")
         row = CaseRow(case=case_id, treatment=treatment.title if treatment else (case.treatment or ""), status="blocked")
         row.consent = case.consent_id or ""
         if consent is not None:
@@ -313,7 +313,7 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
             row.status = "removed"
             row.reason, row.reason_code = scrub(removed.message), removed.code
             row.removed_on = _removal_date(removed, consent)
-        elif case_id in gallery.published and not case_errors:
+        elif case_id in gallery.plan.published and not case_errors:
             row.status = "expiring" if case_id in soon else "published"
         row.problems = [_problem(v, scrub) for v in case_errors]
         if row.status == "blocked" and not row.problems:
@@ -378,9 +378,7 @@ def render_html(report: StatusReport, patient_refs: Iterable[str] = ()) -> str:
 
 def patient_refs(gallery: GalleryBuild) -> list[str]:
     """Every patient_ref of the register (never shown; used to check the report)."""
-    if gallery.register is None:
-        return []
-    return [c.patient_ref for c in gallery.register.consents.values() if c.patient_ref]
+    return [c.patient_ref for c in gallery.plan.register.consents.values() if c.patient_ref]
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
@@ -454,7 +452,7 @@ def _thumbnails(gallery: GalleryBuild, case_id: str) -> list[Thumbnail]:
     """The smallest processed JPEG of each photo, read from the build cache (never from an original)."""
     cache = gallery.settings.cache_dir.resolve()
     thumbnails = []
-    for pair, result in gallery.published[case_id].pairs:
+    for pair, result in gallery.plan.published[case_id].pairs:
         before, after = _data_uri(result.before, cache), _data_uri(result.after, cache)
         if before and after:
             thumbnails.append(Thumbnail(pair.view, before, pair.before.alt, after, pair.after.alt))

@@ -35,11 +35,11 @@ from ..catalogue import CG211
 from ..engine import GalleryBuild
 from ..images import faces
 from ..images.pipeline import ImageRejectedError, published_faces
-from ..output.directives import directives_in, parse_directive
+from ..output.directives import code_masked
 from ..records.manifest import ImageRef, load_manifest
 from ..records.register import load_register
 from ..settings import ImageSettings, Settings
-from ..violations import Violation, Where, display_path
+from ..violations import Violation, display_path
 from .mkdocs.config import GalleryConfig, settings_from
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -58,7 +58,7 @@ class Project:
     options: GalleryConfig
     settings: Settings
 
-    def shown(self, path: Path) -> str:
+    def relative(self, path: Path) -> str:
         return display_path(path, self.settings.project_root)
 
 
@@ -88,9 +88,7 @@ def prepare(project: Project) -> tuple[GalleryBuild, bool]:
     violations, so `errors()` holds everything a `mkdocs build` would stop on before writing pages.
     """
     gallery = GalleryBuild(project.settings)
-    gallery.prepare()
-    manifest, register = gallery.manifest, gallery.register
-    if manifest is None or register is None or not manifest.loaded or not register.loaded:
+    if not gallery.prepare().loaded:
         return gallery, False
     docs = Path(project.config.docs_dir)
     if not docs.is_dir():
@@ -99,17 +97,8 @@ def prepare(project: Project) -> tuple[GalleryBuild, bool]:
     for page in sorted(docs.rglob("*.md")):
         if page.resolve().is_relative_to(photos):
             continue
-        shown = project.shown(page.resolve())
-        page_url = page.relative_to(docs).as_posix()
-        first = True
-        for line, match in directives_in(page.read_text(encoding="utf-8", errors="replace")):
-            where = Where(shown, line, "directive")
-            directive, problems = parse_directive(match.group(0), match.group("args"), where)
-            if directive is not None:
-                rendered = gallery.render(directive, where, page_url, lambda name: name, first_on_page=first)
-                problems = list(rendered.violations)
-                first = first and not rendered.shown
-            gallery.violations.extend(problems)
+        masked = code_masked(page.read_text(encoding="utf-8", errors="replace"))
+        gallery.place_page(masked, masked, project.relative(page.resolve()), page.relative_to(docs).as_posix(), lambda name: name)
     return gallery, True
 
 
@@ -131,8 +120,8 @@ def _check(args: argparse.Namespace) -> int:
             "build_date": settings.build_date.isoformat(),
             "channel": settings.channel,
             "summary": {
-                "cases": len(gallery.manifest.cases) if gallery.manifest else 0,
-                "publishable": len(gallery.published),
+                "cases": len(gallery.plan.manifest.cases),
+                "publishable": len(gallery.plan.published),
                 "removed": len(removed),
                 "errors": len(errors),
                 "warnings": len(warnings),
@@ -151,7 +140,7 @@ def _check(args: argparse.Namespace) -> int:
             print(f"warning: {args.config_file}: the compliant-gallery plugin is disabled ('enabled: false'); checked anyway")
         if not settings.face_guard:
             print("warning: face_guard is off: photos whose release does not allow the face are not checked for faces")
-        for reviewed in gallery.face_reviewed.values():
+        for reviewed in gallery.plan.face_reviewed.values():
             print(f"info: {reviewed.where}: face check of '{reviewed.src}' skipped, reviewed by {reviewed.reviewed_by}: {reviewed.reason}")
         soon_first = [v for v in warnings if v.rule is CG211]
         for violation in [*soon_first, *errors, *(v for v in warnings if v.rule is not CG211)]:
@@ -166,7 +155,7 @@ def _check(args: argparse.Namespace) -> int:
         for case_id, reason in removed.items():
             print(f"removed: case {case_id}: {reason.message} ({reason.code})")
         print(
-            f"{len(gallery.published)} cases publishable, {len(removed)} removed, {len(errors)} errors, "
+            f"{len(gallery.plan.published)} cases publishable, {len(removed)} removed, {len(errors)} errors, "
             f"{len(warnings)} warnings, {len(unused)} consents used by no case"
         )
     return 1 if errors else 0
@@ -212,7 +201,7 @@ def _report(args: argparse.Namespace) -> int:
 def _suggest_redactions(args: argparse.Namespace) -> int:
     project = load_project(args.config_file)
     settings = project.settings
-    manifest = load_manifest(settings.manifest, project.shown(settings.manifest), settings.project_root, settings.photos)
+    manifest = load_manifest(settings.manifest, project.relative(settings.manifest), settings.project_root, settings.photos)
     case = manifest.cases.get(args.case_id)
     if case is None:
         close = difflib.get_close_matches(args.case_id, list(manifest.cases), n=1)
@@ -271,7 +260,7 @@ class Withdrawal:
 def _withdraw(args: argparse.Namespace) -> int:
     project = load_project(args.config_file)
     settings = project.settings
-    register, shown = settings.consents, project.shown(settings.consents)
+    register, shown = settings.consents, project.relative(settings.consents)
     suffix = register.suffix.lower()
     if suffix == ".csv":
         raise UsageError(
@@ -293,7 +282,7 @@ def _withdraw(args: argparse.Namespace) -> int:
     loaded = load_register(register, shown).consents.get(args.consent_id)
     if loaded is None or loaded.revoked_on != args.received:
         print(f"warning: {shown}: the build does not read revoked_on: {args.received} back for {args.consent_id}; check the file by hand")
-    manifest = load_manifest(settings.manifest, project.shown(settings.manifest), settings.project_root, settings.photos)
+    manifest = load_manifest(settings.manifest, project.relative(settings.manifest), settings.project_root, settings.photos)
     cases = [case.id for case in manifest.cases.values() if case.consent_id == args.consent_id]
     others = sorted(set(loaded.permit) - {settings.channel}) if loaded else []
     print(f"Recorded: consent {args.consent_id} withdrawn, received {args.received} ({shown}:{done.line}: revoked_on: {args.received}).")
@@ -310,7 +299,7 @@ def _withdraw(args: argparse.Namespace) -> int:
     print("Next:")
     print(
         f"  1. Rebuild: mkdocs build -f {args.config_file}  (the build writes the takedown receipt to "
-        f"{project.shown(settings.compliance_dir)}/takedowns/ and purges the cached images)"
+        f"{project.relative(settings.compliance_dir)}/takedowns/ and purges the cached images)"
     )
     print("  2. Deploy that build now: the deployed site keeps serving the case until then. Purge any CDN cache afterwards.")
     if others:

@@ -87,11 +87,23 @@ def outside_fences(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
         yield number, line, fence is None
 
 
-def directives_in(markdown: str) -> Iterator[tuple[int, re.Match[str]]]:
-    """(line, match) of every gallery directive of a Markdown page, outside fenced and inline code."""
-    for number, line, is_text in outside_fences(markdown.splitlines()):
+def code_masked(markdown: str) -> str:
+    """The Markdown with fenced code and inline code spans blanked out, line for line.
+
+    What a host without a Markdown renderer (the CLI) gives `GalleryBuild.place_page`: directives shown as
+    code in a page are examples, and rendered Markdown would escape them.
+    """
+    masked: list[str] = []
+    for _, line, is_text in outside_fences(markdown.split("\n")):
         if not is_text:
+            masked.append(" " * len(line))
             continue
-        for match in DIRECTIVE.finditer(line):
-            if line[: match.start()].count("`") % 2 == 0:
-                yield number, match
+        kept, in_code = [], False
+        for char in line:
+            if char == "`":
+                in_code = not in_code
+                kept.append(" ")
+            else:
+                kept.append(" " if in_code else char)
+        masked.append("".join(kept))
+    return "\n".join(masked)

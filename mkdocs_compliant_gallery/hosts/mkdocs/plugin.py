@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,10 +18,8 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory, get_relative_url
 
 from ... import tripwire
-from ...catalogue import CG104, CG404
+from ...catalogue import CG104
 from ...engine import GalleryBuild
-from ...output.cards import disclosure_problems
-from ...output.directives import find_directives, line_in_source, parse_directive
 from ...output.preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
 from ...output.render import TEMPLATE_DIR, Renderer, treatment_pages
 from ...settings import IMAGE_FOLDER, Settings
@@ -49,8 +48,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
     def _reset(self) -> None:
         # The instance outlives `mkdocs serve` rebuilds: every per-build value starts here.
         self.gallery: GalleryBuild | None = None
-        self.page_problems: list[Violation] = []
-        self.expected: dict[str, dict[str, tuple[str, ...]]] = {}
+        self.expected: dict[str, Mapping[str, tuple[str, ...]]] = {}
         self.writing = False
         self.site_dir = ""
         # Live preview (`mkdocs serve` only): problems are shown in the pages instead of failing the build.
@@ -159,7 +157,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         """Add the generated treatment pages to the site (never to docs_dir); refuse to replace an author's page."""
         folder = self.config.pages_dir.strip("/")
         renderer = gallery.renderer
-        pages = treatment_pages(renderer, list(gallery.published.values()), folder, config.use_directory_urls)
+        pages = treatment_pages(renderer, list(gallery.plan.published.values()), folder, config.use_directory_urls)
         clashes = [uri for uri in pages if files.get_file_from_path(uri) is not None]
         if clashes:
             return [
@@ -176,51 +174,25 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         return []
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
-        gallery = self.gallery
-        if gallery is None:
+        if self.gallery is None:
             return html
-        matches = find_directives(html)
-        if not matches:
-            return html
-        page_file = _page_path(page, config)
-        seen: dict[str, int] = {}
-        pieces: list[str] = []
-        position = 0
-        expected: dict[str, tuple[str, ...]] = {}
 
         def url_for(name: str) -> str:
             return get_relative_url(f"{IMAGE_FOLDER}/{name}", page.url)
 
-        for match in matches:
-            occurrence = seen.get(match.group(0), 0)
-            seen[match.group(0)] = occurrence + 1
-            where = Where(page_file, line_in_source(page.markdown or "", match.group(0), occurrence), "directive")
-            directive, problems = parse_directive(match.group(0), match.group("args"), where)
-            rendered = ""
-            if directive is not None:
-                result = gallery.render(directive, where, page.url, url_for, first_on_page=not expected, preview=self.preview)
-                rendered, problems = result.html, list(result.violations)
-                for case_id in result.skipped:
-                    # A case= directive now shows nothing: worth a line. A list that got shorter is expected.
-                    level = log.info if directive.case else log.debug
-                    level(f"{where}: case {case_id} is removed (consent withdrawn or expired); the directive leaves it out")
-                for case_id in result.shown:
-                    expected[case_id] = gallery.published[case_id].disclosures
-            self.page_problems.extend(problems)
-            if problems and self.preview is not None:
-                rendered = self.preview.problem_panel(directive.case or "" if directive else "", problems)
-            pieces.append(html[position : match.start()])
-            pieces.append(rendered)
-            position = match.end()
-        pieces.append(html[position:])
-        self.expected[page.file.src_uri] = expected
-        return "".join(pieces)
+        placed = self.gallery.place_page(html, page.markdown or "", _page_path(page, config), page.url, url_for, self.preview)
+        for mention in placed.removed:
+            # A case= directive now shows nothing: worth a line. A list that got shorter is expected.
+            level = log.info if mention.named else log.debug
+            level(f"{mention.where}: case {mention.case} is removed (consent withdrawn or expired); the directive leaves it out")
+        self.expected[page.file.src_uri] = placed.expected
+        return placed.html
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         if self.gallery is None:
             return env
-        if self.page_problems and self.preview is None:
-            raise PluginError(report(self.page_problems, "compliant-gallery: pages place the gallery incorrectly"))
+        if self.gallery.page_problems and self.preview is None:
+            raise PluginError(report(self.gallery.page_problems, "compliant-gallery: pages place the gallery incorrectly"))
         for site_path, cached in sorted(self.gallery.image_files().items()):
             files.append(File.generated(config, site_path, abs_src_path=cached))
         self.writing = True
@@ -228,17 +200,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
         expected = self.expected.get(page.file.src_uri)
-        if expected:
-            for case_id, problem in disclosure_problems(output, expected).items():
-                self.page_problems.append(
-                    Violation(
-                        CG404,
-                        Where(_page_path(page, config)),
-                        f"the rendered card of case {case_id}: {problem}",
-                        "a template override dropped, hid or moved the disclosure block: keep the 'cg-disclosure' block of fragments/compliant-gallery/case.html visible in the card, directly under the photos, with each figure's aria-describedby pointing at it",
-                        case_id,
-                    )
-                )
+        if expected and self.gallery is not None:
+            self.gallery.check_page(output, expected, _page_path(page, config))
         if self.preview is not None and page.file.abs_dest_path:
             output = self.preview.mark_banner(output)
             self.preview_pages.append((page.file.abs_dest_path, page.url))
@@ -253,7 +216,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         if self.preview is not None:
             self._finish_preview(gallery, self.preview, config)
             return
-        problems = self.page_problems + gallery.guard(Path(config.site_dir))
+        problems = gallery.page_problems + gallery.guard(Path(config.site_dir))
         if problems:
             clean_directory(config.site_dir)
             raise PluginError(report(problems, "compliant-gallery: the built site failed verification and was emptied"))
@@ -276,7 +239,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         """Serve mode: guard the site as a real build would have written it, then add the preview markup."""
         site = Path(config.site_dir)
         guard_problems = gallery.guard(site)
-        problems = self.gallery_errors + self.page_problems + guard_problems
+        problems = self.gallery_errors + gallery.page_problems + guard_problems
         self._log_preview(gallery, problems, config.config_file_path or "")
         if guard_problems:
             # A real build would empty site/ and fail: serve one page that says why, nothing else.
@@ -342,7 +305,7 @@ def _log_face_guard(gallery: GalleryBuild) -> None:
             "face_guard is off: photos whose release does not allow the face are published without the face check "
             "(recorded in the publication log); remove 'face_guard: false' to check them again"
         )
-    for item in gallery.face_reviewed.values():
+    for item in gallery.plan.face_reviewed.values():
         log.info(f"{item.where}: face check of '{item.src}' skipped, reviewed by {item.reviewed_by}: {item.reason}")
 
 
