@@ -23,7 +23,7 @@ from typing import Any
 
 from . import __version__
 from .audit import publications
-from .catalogue import CG106, CG108, CG110, CG111, CG404, CG514
+from .catalogue import CG104, CG106, CG108, CG110, CG111, CG404, CG514
 from .images import faces
 from .images.pipeline import PairJob, PairResult, SourceDigests, purge_cache
 from .images.pool import process_pairs
@@ -32,7 +32,7 @@ from .output.cards import disclosure_problems
 from .output.directives import Directive, find_directives, line_in_source, parse_directive
 from .output.guard import Forbidden, Secret, guard_site
 from .output.preview import Preview
-from .output.render import PublishedCase, Renderer, disclosure_texts
+from .output.render import PublishedCase, Renderer, disclosure_texts, treatment_pages
 from .records.manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
 from .records.register import Register, load_register
 from .rules.consent import needs_face_check
@@ -460,6 +460,27 @@ class GalleryBuild:
         ]
         self.page_problems.extend(found)
         return found
+
+    def generated_pages(
+        self, folder: str, directory_urls: bool, existing: Callable[[str], str | None]
+    ) -> tuple[dict[str, str], list[Violation]]:
+        """The treatment pages to add to the site (URI -> Markdown), or CG104 for each author's page in the way.
+
+        `existing(uri)` is the project-relative path of a page the site already has at that URI, else None.
+        """
+        pages = treatment_pages(self.renderer, list(self.plan.published.values()), folder, directory_urls)
+        clashes = [(uri, existing(uri)) for uri in pages]
+        found = [
+            Violation(
+                CG104,
+                Where(path),
+                "a page exists where the plugin generates one ('pages: true')",
+                f"rename or remove it, or set 'pages_dir' to a folder other than '{folder}'",
+            )
+            for _, path in clashes
+            if path is not None
+        ]
+        return ({} if found else pages), found
 
     def image_files(self) -> dict[str, str]:
         """Site path -> cached file, for the cases placed on at least one page."""

@@ -18,12 +18,11 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory, get_relative_url
 
 from ... import tripwire
-from ...catalogue import CG104
 from ...engine import GalleryBuild
 from ...output.preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
-from ...output.render import TEMPLATE_DIR, Renderer, treatment_pages
+from ...output.render import TEMPLATE_DIR, Renderer
 from ...settings import IMAGE_FOLDER, Settings
-from ...violations import Severity, Violation, Where, display_path, report
+from ...violations import Severity, Violation, display_path, report
 from .config import GalleryConfig, option_names, settings_from
 from .neighbours import optimize_problems, social_problems
 
@@ -155,23 +154,15 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
 
     def _generate_pages(self, gallery: GalleryBuild, files: Files, config: MkDocsConfig) -> list[Violation]:
         """Add the generated treatment pages to the site (never to docs_dir); refuse to replace an author's page."""
-        folder = self.config.pages_dir.strip("/")
-        renderer = gallery.renderer
-        pages = treatment_pages(renderer, list(gallery.plan.published.values()), folder, config.use_directory_urls)
-        clashes = [uri for uri in pages if files.get_file_from_path(uri) is not None]
-        if clashes:
-            return [
-                Violation(
-                    CG104,
-                    Where(display_path(Path(config.docs_dir) / uri, Path(config.config_file_path or ".").resolve().parent)),
-                    "a page exists where the plugin generates one ('pages: true')",
-                    f"rename or remove it, or set 'pages_dir' to a folder other than '{folder}'",
-                )
-                for uri in clashes
-            ]
+        root = Path(config.config_file_path or ".").resolve().parent
+
+        def existing(uri: str) -> str | None:
+            return display_path(Path(config.docs_dir) / uri, root) if files.get_file_from_path(uri) is not None else None
+
+        pages, clashes = gallery.generated_pages(self.config.pages_dir.strip("/"), config.use_directory_urls, existing)
         for uri, markdown in pages.items():
             files.append(File.generated(config, uri, content=markdown))
-        return []
+        return clashes
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         if self.gallery is None:
