@@ -51,11 +51,11 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 BUILD_DATE = "2026-11-23"
 BUILD_WORKERS = 2  # the cold builds of (b) and (d); fixed so that runs compare across machines
 
-# Encoder arguments of `images._encode`; the bare-Pillow baseline must use the same ones (keep in sync).
+# Encoder arguments of `images.pipeline._encode`; the bare-Pillow baseline must use the same ones (keep in sync).
 JPEG_OPTIONS: dict[str, Any] = {"optimize": True, "progressive": True}
 WEBP_OPTIONS: dict[str, Any] = {"method": 4}
 AVIF_OPTIONS: dict[str, Any] = {"speed": 8}
-# Resampling of `images._encode_all`, mirrored for the same reason.
+# Resampling of `images.pipeline._encode_all`, mirrored for the same reason.
 RESIZE_OPTIONS: dict[str, Any] = {"resample": Image.Resampling.LANCZOS, "reducing_gap": 2.0}
 PACKAGE = "mkdocs_compliant_gallery"
 SNAPSHOT_ENV = "COMPLIANT_GALLERY_BENCH_SNAPSHOT"
