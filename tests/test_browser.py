@@ -27,7 +27,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, FloatRect, Page, Playwright, sync_playwright
 
-from tests.conftest import CHROMIUM_ARGS, REPO, Project, run_build
+from tests.helpers import CHROMIUM_ARGS, REPO, Project, run_build
 
 CHROMIUM = Path(os.environ.get("CG_CHROMIUM", "/usr/bin/chromium"))
 AXE_JS = Path(os.environ.get("CG_AXE_JS", REPO / ".cache" / "browser-tools" / "node_modules" / "axe-core" / "axe.min.js"))

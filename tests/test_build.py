@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from mkdocs_compliant_gallery.images import formats
-from tests.conftest import Project, case, consent, run_build
+from tests.helpers import Project, cards_of, case, consent, run_build
 from tests.photos import CANARY, Planted
 
 # exiftool (-a -G1) tags that describe the file itself; anything else is metadata that must not be there.
@@ -39,48 +38,6 @@ AVIF_STRUCTURAL_TAGS = {
         "PixelAspectRatio",
     ]
 } | {"Meta:PrimaryItemReference"}
-
-
-class Cards(HTMLParser):
-    """Reads case cards back: id, visible text, image tags."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cards: dict[str, dict[str, Any]] = {}
-        self.current: str | None = None
-        self.depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        card = values.get("data-cg-case")
-        if card:
-            self.current = card
-            self.cards[card] = {"text": "", "imgs": [], "sources": []}
-            self.depth = 0
-        if self.current is None:
-            return
-        if tag == "article":
-            self.depth += 1
-        if tag == "img":
-            self.cards[self.current]["imgs"].append(values)
-        if tag == "source":
-            self.cards[self.current]["sources"].append(values)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.current is not None and tag == "article":
-            self.depth -= 1
-            if self.depth == 0:
-                self.current = None
-
-    def handle_data(self, data: str) -> None:
-        if self.current is not None:
-            self.cards[self.current]["text"] += data
-
-
-def cards_of(path: Path) -> dict[str, dict[str, Any]]:
-    parser = Cards()
-    parser.feed(path.read_text())
-    return parser.cards
 
 
 def test_valid_gallery_publishes_every_case_with_its_disclosure(project: Project) -> None:

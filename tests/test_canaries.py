@@ -10,8 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from tests.canaries import SECONDARY_RGB, canaries_json, write_canary_files
-from tests.conftest import SHARED, Project, consent
-from tests.test_build import cards_of
+from tests.helpers import SHARED, Project, cards_of, consent
 
 
 def _canary_project(tmp_path: Path) -> tuple[Project, list[str], Path]:

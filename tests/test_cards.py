@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Project, Result, run_build
+from tests.helpers import Project, Result, cards_of, run_build
 from tests.photos import write_photo
-from tests.test_build import cards_of
 
 CASE_TEMPLATE = (
     Path(__file__).resolve().parent.parent / "mkdocs_compliant_gallery" / "templates" / "fragments" / "compliant-gallery" / "case.html"

@@ -16,10 +16,8 @@ import pytest
 import yaml
 
 from mkdocs_compliant_gallery.records.register import load_register
-from tests.conftest import CHROMIUM_ARGS, REPO, Project, case, consent, run_build
+from tests.helpers import CHROMIUM_ARGS, REPO, Project, cards_of, case, consent, run_build
 from tests.photos import Planted
-from tests.test_build import cards_of
-from tests.test_sample_site import sample, sample_photos  # noqa: F401 - fixtures
 
 # A register as a clinic keeps it: comments everywhere, mixed flow and block style, quotes, `~`.
 COMMENTED_REGISTER = """\
@@ -402,7 +400,7 @@ def test_report_escapes_text_and_refuses_the_site_folders(project: Project) -> N
     assert not (project.root / "docs" / "report.html").exists()
 
 
-def test_report_on_the_sample_site_after_a_withdrawal(sample: Path) -> None:  # noqa: F811 - fixture
+def test_report_on_the_sample_site_after_a_withdrawal(sample: Path) -> None:
     assert run_build(sample / "mkdocs.yml").ok
     withdrawn = cli(sample, "withdraw", "C-2026-0101", "--received", "2026-11-22")
     assert withdrawn.returncode == 0, withdrawn.stdout + withdrawn.stderr

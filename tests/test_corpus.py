@@ -14,8 +14,7 @@ import pillow_heif
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageStat
 
-from tests.conftest import SHARED, Project, Result, consent
-from tests.test_build import cards_of
+from tests.helpers import SHARED, Project, Result, cards_of, consent
 
 CORPUS = SHARED / "corpus"
 sys.path.insert(0, str(SHARED / "tools"))

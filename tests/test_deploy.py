@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HOST_CLI, Project
-from tests.test_neighbours import add_copying_hook
+from tests.helpers import HOST_CLI, Project, add_copying_hook
 
 GIT_ENV = {
     **os.environ,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageOps
 
-from tests.conftest import HOST_CLI, SHARED, Project, Result, consent
+from tests.helpers import HOST_CLI, SHARED, Project, Result, consent
 
 PORTRAIT = SHARED / "corpus" / "drewnoakes" / "jpg" / "Samsung GT-I9000 (Galaxy S).jpg"
 FACE = (118, 135, 100, 115)  # the man's face in the upright original, measured by eye

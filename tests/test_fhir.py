@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs_compliant_gallery.records.fhir import (
-    ACT_REASON_SYSTEM,
-    CASE_SYSTEM,
     CHANNEL_SYSTEM,
     CONSENT_ACTION_SYSTEM,
     EXTENSION_BASE,
@@ -18,69 +16,9 @@ from mkdocs_compliant_gallery.records.fhir import (
 )
 from mkdocs_compliant_gallery.records.register import load_register
 from mkdocs_compliant_gallery.violations import Violation
-from tests.conftest import Project, Result
-from tests.test_build import cards_of
+from tests.helpers import Project, Result, cards_of, fhir_consent
 
 _FINDING = re.compile(r"^\s*(?P<file>\S+?)(?::(?P<line>\d+))? \((?P<field>[^)]*)\): (?P<code>CG\d{3})(?P<rest>.*)$", re.MULTILINE)
-
-
-def fhir_consent(
-    record: dict[str, Any], status: str = "active", last_updated: str | None = None, revoked_on_extension: bool = False
-) -> dict[str, Any]:
-    """The FHIR R4 Consent equivalent of a YAML register record (as written by tests.conftest.consent)."""
-    extensions: list[dict[str, Any]] = [
-        {"url": "http://example.org/fhir/StructureDefinition/some-vendor-flag", "valueBoolean": True},  # foreign: ignored
-        {
-            "url": f"{EXTENSION_BASE}allows",
-            "extension": [
-                {"url": "distinctiveMarks" if key == "distinctive_marks" else key, "valueBoolean": value}
-                for key, value in record["allows"].items()
-            ],
-        },
-        {
-            "url": f"{EXTENSION_BASE}statements",
-            "extension": [{"url": key, "valueBoolean": value} for key, value in record["statements"].items()],
-        },
-        {"url": f"{EXTENSION_BASE}materialConnection", "valueString": record["material_connection"]},
-        {"url": f"{EXTENSION_BASE}irrevocable", "valueBoolean": record["irrevocable"]},
-    ]
-    if revoked_on_extension and record.get("revoked_on"):
-        extensions.append({"url": f"{EXTENSION_BASE}revokedOn", "valueDate": record["revoked_on"]})
-    nested = [
-        {"type": kind, "code": [{"coding": [{"system": CHANNEL_SYSTEM, "code": channel}]}]}
-        for kind in ("permit", "deny")
-        for channel in record["channels"].get(kind, [])
-    ]
-    resource: dict[str, Any] = {
-        "resourceType": "Consent",
-        "id": record["id"].lower(),
-        "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">Marketing release</div>'},
-        "extension": extensions,
-        "identifier": [{"system": "https://clinic.example/consents", "value": record["id"]}],
-        "status": status,
-        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
-        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-        "patient": {"identifier": {"system": "https://clinic.example/patients", "value": record["patient_ref"]}},
-        "dateTime": f"{record['signed_on']}T10:30:00+01:00",
-        "performer": [{"type": "Patient", "identifier": {"system": "https://clinic.example/patients", "value": record["patient_ref"]}}],
-        "sourceAttachment": {"title": record["form"]["version"]},
-        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
-        "provision": {
-            "type": "permit",
-            "period": {"start": record["signed_on"], "end": record["expires_on"]},
-            "actor": [{"role": {"coding": [{"code": "PRCP"}]}, "reference": {"display": "Test clinic"}}],
-            "action": [{"coding": [{"system": CONSENT_ACTION_SYSTEM, "code": "disclose"}]}],
-            "purpose": [{"system": ACT_REASON_SYSTEM, "code": "HMARKT"}],
-            "data": [
-                {"meaning": "instance", "reference": {"identifier": {"system": CASE_SYSTEM, "value": case_id}}}
-                for case_id in record["scope"]["cases"]
-            ],
-            "provision": nested,
-        },
-    }
-    if last_updated:
-        resource["meta"] = {"lastUpdated": last_updated}
-    return resource
 
 
 def bundle(resources: list[dict[str, Any]]) -> dict[str, Any]:

@@ -39,9 +39,8 @@ from mkdocs_compliant_gallery.rules.context import Rules
 from mkdocs_compliant_gallery.rules.decide import decide_all
 from mkdocs_compliant_gallery.settings import ImageSettings
 from mkdocs_compliant_gallery.violations import Violation
-from tests.conftest import BUILD_DATE, TREATMENTS, case, consent
+from tests.helpers import BUILD_DATE, TREATMENTS, case, consent, fhir_consent
 from tests.photos import Planted, write_photo
-from tests.test_fhir import fhir_consent
 
 SECONDS = float(os.environ.get("COMPLIANT_GALLERY_FUZZ_SECONDS", "8"))
 ROUND = 50

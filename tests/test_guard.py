@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Project
-from tests.test_build import cards_of
+from tests.helpers import Project, cards_of
 
 CASE_TEMPLATE = (
     Path(__file__).resolve().parent.parent / "mkdocs_compliant_gallery" / "templates" / "fragments" / "compliant-gallery" / "case.html"

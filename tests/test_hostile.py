@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Project, consent
+from tests.helpers import Project, assert_nothing_published, cards_of, consent
 from tests.photos import CANARY, Planted, write_photo
-from tests.test_build import cards_of
-from tests.test_rules import _assert_nothing_published
 
 Mutation = Callable[[Project], None]
 
@@ -205,7 +203,7 @@ def test_hostile_input_fails_with_its_code(project: Project, name: str, mutate: 
     result = project.build()
     assert not result.ok, f"{name}: the build passed\n{result.log}"
     assert code in result.log, f"{name}: {code} not reported\n{result.log[-3000:]}"
-    _assert_nothing_published(result.site, project.root)
+    assert_nothing_published(result.site, project.root)
 
 
 def _polyglot_zip(project: Project) -> None:

@@ -3,18 +3,14 @@ rebuilding on change."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import yaml
 
 from tests import HOST
-from tests.conftest import HOST_CLI, Project
+from tests.helpers import HOST_CLI, Project, free_port, http_get, wait_for
 
 
 def test_builds_run_on_the_host_under_test(project: Project) -> None:
@@ -77,34 +73,9 @@ def test_mkdocs_build_without_the_plugin_fails(project: Project) -> None:
     assert "plugin is not active" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, ""
-
-
-def _wait_for(predicate, seconds: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
-
-
 def test_serve_rebuilds_when_the_register_changes(project: Project) -> None:
     config_file = project.write()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}/"
     server = subprocess.Popen(
         [*HOST_CLI, "serve", "-f", str(config_file), "-a", f"127.0.0.1:{port}"],
@@ -113,20 +84,22 @@ def test_serve_rebuilds_when_the_register_changes(project: Project) -> None:
         text=True,
     )
     try:
-        assert _wait_for(lambda: 'data-cg-case="lips-001"' in _get(base + "gallery/")[1], 60), "the gallery was not served"
-        page = _get(base + "gallery/")[1]
+        assert wait_for(lambda: 'data-cg-case="lips-001"' in http_get(base + "gallery/")[1], 60), "the gallery was not served"
+        page = http_get(base + "gallery/")[1]
         image = page.split('data-cg-case="lips-001"')[1].split('src="')[1].split('"')[0]
         image_url = base + "gallery/" + image
-        assert _get(image_url)[0] == 200
+        assert http_get(image_url)[0] == 200
         project.consent("C-2026-0001")["revoked_on"] = "2026-11-22"
         register = project.gallery / "consents.yml"
         register.write_text(yaml.safe_dump({"consents": project.consents}, sort_keys=False))
-        assert _wait_for(lambda: 'data-cg-preview-case="lips-001"' in _get(base + "gallery/")[1], 60), "the withdrawn case is still served"
-        page = _get(base + "gallery/")[1]
+        assert wait_for(lambda: 'data-cg-preview-case="lips-001"' in http_get(base + "gallery/")[1], 60), (
+            "the withdrawn case is still served"
+        )
+        page = http_get(base + "gallery/")[1]
         assert 'data-cg-case="lips-001"' not in page and 'data-cg-case="lips-002"' in page
         # In the preview only, a neutral note stands where the case was.
         assert "Removed: consent withdrawn on 2026-11-22" in page
-        assert _get(image_url)[0] == 404
+        assert http_get(image_url)[0] == 404
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]

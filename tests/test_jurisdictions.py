@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.conftest import Project
+from tests.helpers import Project, cards_of
 from tests.photos import Planted
-from tests.test_build import cards_of
 
 Mutation = Callable[[Project], None]
 

@@ -17,9 +17,7 @@ import yaml
 from PIL import Image, ImageFont
 
 from mkdocs_compliant_gallery.output.cards import disclosure_problems, rendered_cards
-from tests.conftest import TREATMENTS, Project, Result, run_build, run_serve_builds
-from tests.test_build import cards_of
-from tests.test_rules import _assert_nothing_published
+from tests.helpers import TREATMENTS, Project, Result, add_copying_hook, assert_nothing_published, cards_of, run_build, run_serve_builds
 
 DISCLOSURES = {
     "lips-001": [TREATMENTS["lip-filler"]["typical_results"]],
@@ -161,7 +159,7 @@ def test_social_card_background_from_the_photo_folder_is_refused(project: Projec
     result = run_build(configure(project, after=[social]))
     assert not result.ok
     assert "plugin 'material/social' paints" in result.log and "Use a picture that is not a patient photo" in result.log
-    _assert_nothing_published(result.site, project.root)
+    assert_nothing_published(result.site, project.root)
     assert not (result.site / "assets" / "images" / "social").exists()
 
 
@@ -180,7 +178,7 @@ def test_optimize_reaching_the_gallery_is_refused(project: Project, where: str) 
     assert not result.ok
     assert "plugin 'material/optimize' would re-encode the gallery's photos" in result.log
     assert "add 'assets/compliant-gallery/*' to its optimize_exclude" in result.log
-    _assert_nothing_published(result.site, project.root)
+    assert_nothing_published(result.site, project.root)
 
 
 def test_optimize_that_leaves_the_gallery_alone_is_safe(project: Project) -> None:
@@ -302,29 +300,7 @@ def test_macros_render_the_page_but_never_the_captions(project: Project, where: 
     assert_cards_disclose(result)
 
 
-# -- a hook that bypasses MkDocs' file list -------------------------------------------------------------------------
-
-HOOK = """
-import shutil
-from pathlib import Path
-
-from mkdocs.plugins import event_priority
-
-
-@event_priority({priority})
-def on_post_build(config):
-    root = Path(config.config_file_path).parent
-    shutil.copyfile(root / "gallery" / "photos" / "lips-001-after.jpg", Path(config.site_dir) / "hero.jpg")
-"""
-
-
-def add_copying_hook(project: Project, config_file: Path, priority: int = 0) -> None:
-    hook = project.root / "hooks" / "hero.py"
-    hook.parent.mkdir(exist_ok=True)
-    hook.write_text(HOOK.format(priority=priority))
-    config = yaml.safe_load(config_file.read_text())
-    config["hooks"] = ["hooks/hero.py"]
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+# -- a hook that bypasses MkDocs' file list (written by tests.helpers.add_copying_hook) ---------------------------
 
 
 @pytest.mark.parametrize("priority", [0, -100, -1000])

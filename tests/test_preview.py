@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HOST_CLI, Project, Result, run_build
-from tests.test_hosts import _free_port, _get, _wait_for
+from tests.helpers import HOST_CLI, Project, Result, free_port, http_get, run_build, wait_for
 
 
 class _Page(html.parser.HTMLParser):
@@ -181,7 +180,7 @@ def test_serve_shows_the_problem_then_the_case_once_the_register_is_fixed(sample
     broken = subprocess.run([*HOST_CLI, "build"], cwd=sample_site, capture_output=True, text=True)
     assert broken.returncode != 0 and "CG202" in broken.stderr
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}/"
     server = subprocess.Popen(
         [*HOST_CLI, "serve", "-a", f"127.0.0.1:{port}"],
@@ -192,24 +191,24 @@ def test_serve_shows_the_problem_then_the_case_once_the_register_is_fixed(sample
     )
     page_url = base + "gallery/laser-resurfacing/"
     try:
-        assert _wait_for(lambda: _get(page_url)[0] == 200, 90), "the preview was not served"
-        page = _get(page_url)[1]
+        assert wait_for(lambda: http_get(page_url)[0] == 200, 90), "the preview was not served"
+        page = http_get(page_url)[1]
         assert 'data-cg-preview-case="skin-001"' in page and "CG202" in page
         assert 'data-cg-preview="banner"' in page
         assert 'data-cg-case="skin-001"' not in page
         for name in photos:
             assert name not in page
-            assert _get(base + "assets/compliant-gallery/img/" + name)[0] == 404, "a photo of the blocked case is served"
+            assert http_get(base + "assets/compliant-gallery/img/" + name)[0] == 404, "a photo of the blocked case is served"
 
         register.write_text(original, encoding="utf-8")
         fixed_at = time.monotonic()
-        assert _wait_for(lambda: 'data-cg-case="skin-001"' in _get(page_url)[1], 60), "the fixed case was not rendered"
+        assert wait_for(lambda: 'data-cg-case="skin-001"' in http_get(page_url)[1], 60), "the fixed case was not rendered"
         rebuilt_in = time.monotonic() - fixed_at
-        page = _get(page_url)[1]
+        page = http_get(page_url)[1]
         assert "cg-preview-banner" not in page and 'data-cg-preview-case="skin-001"' not in page
         for name in photos:
             assert name in page, "the fixed case is shown with the same photos (the cache kept them)"
-            assert _get(base + "assets/compliant-gallery/img/" + name)[0] == 200
+            assert http_get(base + "assets/compliant-gallery/img/" + name)[0] == 200
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]

@@ -11,9 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BUILD_DATE, TREATMENTS, Project, case, consent
+from tests.helpers import BUILD_DATE, TREATMENTS, Project, cards_of, case, consent
 from tests.photos import Planted, write_photo
-from tests.test_build import cards_of
 
 TODAY = dt.date.fromisoformat(BUILD_DATE)
 CASES = ("lips-001", "lips-002", "brow-001")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Project
-from tests.test_build import cards_of
+from tests.helpers import Project, cards_of
 
 
 def _log(project: Project) -> list[dict[str, object]]:

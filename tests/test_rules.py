@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project
+from tests.helpers import Project, assert_nothing_published
 from tests.photos import Planted
 
 Mutation = Callable[[Project], None]
@@ -236,22 +235,7 @@ def test_input_fails_with_code(project: Project, name: str, mutate: Mutation, co
         assert any(re.search(re.escape(where) + r":\d+", line) for line in lines), f"{name}: no line number\n{result.log}"
     fix_lines = [line for line in result.log.splitlines() if line.strip().startswith("fix:")]
     assert fix_lines, f"{name}: no fix is suggested\n{result.log}"
-    _assert_nothing_published(result.site, project.root)
-
-
-def _assert_nothing_published(site: Path, root: Path) -> None:
-    """A failed build leaves nothing of the gallery, and never a raw photo."""
-    if not site.exists():
-        return
-    raw = {p.read_bytes() for p in (root / "gallery" / "photos").glob("*") if p.is_file()}
-    for path in site.rglob("*"):
-        if not path.is_file():
-            continue
-        assert "compliant-gallery/img" not in path.as_posix(), f"processed photo left behind: {path}"
-        data = path.read_bytes()
-        assert data not in raw, f"raw photo in site: {path}"
-        if path.suffix == ".html":
-            assert b"cg-case" not in data, f"case card left behind in {path}"
+    assert_nothing_published(result.site, project.root)
 
 
 def test_every_error_is_reported_in_one_pass(project: Project) -> None:

@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 
-from tests.conftest import REPO, SHARED, Result, run_build
-from tests.test_build import cards_of
+from tests.helpers import SHARED, Result, cards_of, run_build
 
 PUBLISHED = ["lips-001", "lips-002", "brow-001", "skin-001", "skin-002", "smile-001"]
 REMOVED = {"lips-003": "Fuller lips with a defined cupid's bow.", "brow-002": "Smoother forehead two weeks after treatment."}
-
-
-@pytest.fixture(scope="session")
-def sample_photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample photos, generated once per test session by the repository's own script."""
-    folder = tmp_path_factory.mktemp("sample-photos")
-    subprocess.run([sys.executable, str(REPO / "sample_site" / "make_photos.py"), "--out", str(folder)], check=True, capture_output=True)
-    return folder
-
-
-@pytest.fixture
-def sample(tmp_path: Path, sample_photos: Path) -> Iterator[Path]:
-    """A fresh copy of the sample site with its photos and the theme overrides beside it."""
-    target = tmp_path / "repo"
-    shutil.copytree(REPO / "sample_site", target / "sample_site", ignore=shutil.ignore_patterns("site", ".cache", ".compliance", "photos"))
-    shutil.copytree(REPO / "theme_overrides", target / "theme_overrides")
-    shutil.copytree(sample_photos, target / "sample_site" / "gallery" / "photos")
-    yield target / "sample_site"
 
 
 def build(site: Path) -> Result:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project, Result
-from tests.test_build import cards_of
+from tests.helpers import Project, Result, cards_of
 
 
 def _mentions(result: Result, needle: str) -> list[str]:

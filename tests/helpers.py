@@ -1,0 +1,437 @@
+"""What the test modules share: the clinic project built in a temp dir, its records, and small helpers.
+
+Test modules import from here (and from `tests.photos` and `tests.canaries`), never from each other; the
+fixtures that use these live in conftest.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import yaml
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort, MkDocsException
+
+from mkdocs_compliant_gallery.records.fhir import ACT_REASON_SYSTEM, CASE_SYSTEM, CHANNEL_SYSTEM, CONSENT_ACTION_SYSTEM, EXTENSION_BASE
+from tests import HOST
+from tests.photos import write_photo
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+BUILD_DATE = "2026-11-23"
+# The command line of the host under test, for tests that run it as a user would.
+HOST_CLI = [sys.executable, "-m", HOST]
+# Debian chromium on a machine without network: no background connections, no first-run work.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+TREATMENTS: dict[str, Any] = {
+    "lip-filler": {
+        "title": "Lip filler",
+        "typical_results": "Most patients see fuller lips for 6 to 12 months.",
+        "substantiation": "internal review n=40",
+    },
+    "wrinkle-relaxer": {
+        "title": "Wrinkle relaxer",
+        "typical_results": "Most patients see softer lines for 3 to 4 months.",
+    },
+}
+
+
+def case(case_id: str, consent: str, treatment: str = "lip-filler") -> dict[str, Any]:
+    return {
+        "id": case_id,
+        "consent": consent,
+        "treatment": treatment,
+        "procedures": ["hyaluronic acid filler"],
+        "sessions": 1,
+        "time_after": "2 weeks",
+        "shows": {"face": False, "distinctive_marks": False},
+        "caption": f"Caption of {case_id}.",
+        "photos": [
+            {
+                "view": "front",
+                "before": {"src": f"photos/{case_id}-before.jpg", "alt": f"{case_id} before, front view"},
+                "after": {"src": f"photos/{case_id}-after.jpg", "alt": f"{case_id} after, front view"},
+            }
+        ],
+    }
+
+
+def consent(consent_id: str, case_id: str, patient_ref: str) -> dict[str, Any]:
+    return {
+        "id": consent_id,
+        "patient_ref": patient_ref,
+        "signed_on": "2026-03-02",
+        "signer": "patient",
+        "expires_on": "2028-03-02",
+        "channels": {"permit": ["website", "social"], "deny": ["paid_ads"]},
+        "purposes": ["marketing"],
+        "scope": {"cases": [case_id]},
+        "allows": {"face": False, "name": False, "distinctive_marks": False, "testimonial": False},
+        "material_connection": "none",
+        "third_party_remuneration": False,
+        "statements": {"revocation": True, "conditioning": True, "redisclosure": True},
+        "irrevocable": False,
+        "revoked_on": None,
+        "superseded_by": None,
+        "form": {"version": "marketing-release-v3"},
+    }
+
+
+@dataclass
+class Result:
+    """What a build did: success, the log text, and the site folder."""
+
+    ok: bool
+    log: str
+    site: Path
+
+    def site_files(self) -> list[Path]:
+        return sorted(p for p in self.site.rglob("*") if p.is_file()) if self.site.exists() else []
+
+    def site_text(self) -> str:
+        """Every text file of the site concatenated (HTML, search index, sitemap, CSS, JS)."""
+        parts = []
+        for path in self.site_files():
+            if path.suffix in {".html", ".json", ".xml", ".js", ".css", ".txt"}:
+                parts.append(path.read_text("utf-8", "replace"))
+        return "\n".join(parts)
+
+    def gallery_images(self) -> list[Path]:
+        folder = self.site / "assets" / "compliant-gallery" / "img"
+        return sorted(folder.iterdir()) if folder.exists() else []
+
+
+@dataclass
+class Project:
+    """A clinic site: mkdocs.yml, pages, manifest, register, photos. Mutate, then `build()`."""
+
+    root: Path
+    manifest: dict[str, Any] = field(default_factory=dict)
+    consents: list[dict[str, Any]] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)
+    theme: dict[str, Any] = field(default_factory=lambda: {"name": "mkdocs"})
+    plugins_before: list[Any] = field(default_factory=lambda: ["search"])
+    manifest_text: str | None = None
+    consents_text: str | None = None
+    consents_name: str = "consents.yml"
+
+    @property
+    def gallery(self) -> Path:
+        return self.root / "gallery"
+
+    def photo(self, name: str, **kwargs: Any) -> Path:
+        path = self.gallery / "photos" / name
+        write_photo(path, **kwargs)
+        return path
+
+    def write(self) -> Path:
+        (self.root / "docs").mkdir(parents=True, exist_ok=True)
+        for name, text in self.pages.items():
+            page = self.root / "docs" / name
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(text)
+        self.gallery.mkdir(parents=True, exist_ok=True)
+        (self.gallery / "manifest.yml").write_text(
+            self.manifest_text if self.manifest_text is not None else yaml.safe_dump(self.manifest, sort_keys=False)
+        )
+        register = self.gallery / self.consents_name
+        if self.consents_text is not None:
+            register.write_text(self.consents_text)
+        elif self.consents_name.endswith((".yml", ".yaml")):
+            register.write_text(yaml.safe_dump({"consents": self.consents}, sort_keys=False))
+        options = {
+            "manifest": "gallery/manifest.yml",
+            "consents": f"gallery/{self.consents_name}",
+            "build_date": BUILD_DATE,
+            "widths": [160, 320],
+            "workers": 1,
+            **self.options,
+        }
+        options = {key: value for key, value in options.items() if value is not None}
+        config = {
+            "site_name": "Test clinic",
+            "site_url": "https://clinic.example/",
+            "theme": self.theme,
+            "plugins": [*self.plugins_before, {"compliant-gallery": options}],
+            "markdown_extensions": ["mkdocs_compliant_gallery.tripwire"],
+        }
+        path = self.root / "mkdocs.yml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        return path
+
+    def build(self, command: str = "build") -> Result:
+        config_file = self.write()
+        return run_build(config_file, command)
+
+    def consent(self, consent_id: str) -> dict[str, Any]:
+        return next(c for c in self.consents if c["id"] == consent_id)
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        return next(c for c in self.manifest["cases"] if c["id"] == case_id)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname}: {record.getMessage()}")
+
+
+class _Capture:
+    """Collects the host's log records (ProperDocs logs under `properdocs`, plugins still under `mkdocs`)."""
+
+    def __init__(self) -> None:
+        self.handler = _Collect()
+        self.loggers = [logging.getLogger(name) for name in dict.fromkeys(("mkdocs", HOST))]
+        self.levels = [logger.level for logger in self.loggers]
+
+    def __enter__(self) -> list[str]:
+        for logger in self.loggers:
+            logger.addHandler(self.handler)
+            logger.setLevel(logging.DEBUG)
+        return self.handler.lines
+
+    def __exit__(self, *exc: object) -> None:
+        for logger, level in zip(self.loggers, self.levels, strict=True):
+            logger.removeHandler(self.handler)
+            logger.setLevel(level)
+
+
+def run_build(config_file: Path, command: str = "build", dirty: bool = False) -> Result:
+    """A real `mkdocs build` in-process; never raises, returns what happened."""
+    site = config_file.parent / "site"
+    ok = False
+    with _Capture() as lines:
+        try:
+            config = load_config(config_file=str(config_file), site_dir=str(site))
+            config.plugins.on_startup(command=command, dirty=dirty)  # type: ignore[arg-type]
+            try:
+                build(config, dirty=dirty)
+                ok = True
+            finally:
+                config.plugins.on_shutdown()
+        except (Abort, MkDocsException) as error:
+            lines.append(f"ERROR: {error}")
+    return Result(ok, "\n".join(lines), site)
+
+
+def run_serve_builds(config_file: Path, between: Callable[[], object]) -> tuple[Result, Result]:
+    """Two builds the way `mkdocs serve` makes them: one startup, the config reloaded for the rebuild (plugin
+    instances kept), `between` run in between. The second site is copied aside before the first is reported."""
+    site = config_file.parent / "site"
+    results = []
+    with _Capture() as lines:
+        config = load_config(config_file=str(config_file), site_dir=str(site))
+        config.plugins.on_startup(command="serve", dirty=False)
+        try:
+            for index in range(2):
+                start = len(lines)
+                ok = False
+                if index:
+                    between()
+                    config = load_config(config_file=str(config_file), site_dir=str(site))
+                try:
+                    build(config)
+                    ok = True
+                except (Abort, MkDocsException) as error:
+                    lines.append(f"ERROR: {error}")
+                kept = config_file.parent / f"site-{index + 1}"
+                if site.exists():
+                    shutil.copytree(site, kept)
+                results.append(Result(ok, "\n".join(lines[start:]), kept))
+        finally:
+            config.plugins.on_shutdown()
+    return results[0], results[1]
+
+
+class Cards(HTMLParser):
+    """Reads case cards back: id, visible text, image tags."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cards: dict[str, dict[str, Any]] = {}
+        self.current: str | None = None
+        self.depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        card = values.get("data-cg-case")
+        if card:
+            self.current = card
+            self.cards[card] = {"text": "", "imgs": [], "sources": []}
+            self.depth = 0
+        if self.current is None:
+            return
+        if tag == "article":
+            self.depth += 1
+        if tag == "img":
+            self.cards[self.current]["imgs"].append(values)
+        if tag == "source":
+            self.cards[self.current]["sources"].append(values)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.current is not None and tag == "article":
+            self.depth -= 1
+            if self.depth == 0:
+                self.current = None
+
+    def handle_data(self, data: str) -> None:
+        if self.current is not None:
+            self.cards[self.current]["text"] += data
+
+
+def cards_of(path: Path) -> dict[str, dict[str, Any]]:
+    parser = Cards()
+    parser.feed(path.read_text())
+    return parser.cards
+
+
+def assert_nothing_published(site: Path, root: Path) -> None:
+    """A failed build leaves nothing of the gallery, and never a raw photo."""
+    if not site.exists():
+        return
+    raw = {p.read_bytes() for p in (root / "gallery" / "photos").glob("*") if p.is_file()}
+    for path in site.rglob("*"):
+        if not path.is_file():
+            continue
+        assert "compliant-gallery/img" not in path.as_posix(), f"processed photo left behind: {path}"
+        data = path.read_bytes()
+        assert data not in raw, f"raw photo in site: {path}"
+        if path.suffix == ".html":
+            assert b"cg-case" not in data, f"case card left behind in {path}"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_get(url: str) -> tuple[int, str]:
+    """(status, body) of a GET; (0, "") when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, ""
+
+
+def wait_for(predicate: Callable[[], object], seconds: float) -> bool:
+    """Poll `predicate` every 0.3 s until it is true (True) or `seconds` have passed (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+# A hook that copies a raw photo into the site behind MkDocs' back, as a careless theme customisation might.
+COPYING_HOOK = """
+import shutil
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+
+
+@event_priority({priority})
+def on_post_build(config):
+    root = Path(config.config_file_path).parent
+    shutil.copyfile(root / "gallery" / "photos" / "lips-001-after.jpg", Path(config.site_dir) / "hero.jpg")
+"""
+
+
+def add_copying_hook(project: Project, config_file: Path, priority: int = 0) -> None:
+    """Add a hook to mkdocs.yml that copies a raw photo into the site after the build (at `priority`)."""
+    hook = project.root / "hooks" / "hero.py"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(COPYING_HOOK.format(priority=priority))
+    config = yaml.safe_load(config_file.read_text())
+    config["hooks"] = ["hooks/hero.py"]
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def fhir_consent(
+    record: dict[str, Any], status: str = "active", last_updated: str | None = None, revoked_on_extension: bool = False
+) -> dict[str, Any]:
+    """The FHIR R4 Consent equivalent of a YAML register record (as written by `consent`)."""
+    extensions: list[dict[str, Any]] = [
+        {"url": "http://example.org/fhir/StructureDefinition/some-vendor-flag", "valueBoolean": True},  # foreign: ignored
+        {
+            "url": f"{EXTENSION_BASE}allows",
+            "extension": [
+                {"url": "distinctiveMarks" if key == "distinctive_marks" else key, "valueBoolean": value}
+                for key, value in record["allows"].items()
+            ],
+        },
+        {
+            "url": f"{EXTENSION_BASE}statements",
+            "extension": [{"url": key, "valueBoolean": value} for key, value in record["statements"].items()],
+        },
+        {"url": f"{EXTENSION_BASE}materialConnection", "valueString": record["material_connection"]},
+        {"url": f"{EXTENSION_BASE}irrevocable", "valueBoolean": record["irrevocable"]},
+    ]
+    if revoked_on_extension and record.get("revoked_on"):
+        extensions.append({"url": f"{EXTENSION_BASE}revokedOn", "valueDate": record["revoked_on"]})
+    nested = [
+        {"type": kind, "code": [{"coding": [{"system": CHANNEL_SYSTEM, "code": channel}]}]}
+        for kind in ("permit", "deny")
+        for channel in record["channels"].get(kind, [])
+    ]
+    resource: dict[str, Any] = {
+        "resourceType": "Consent",
+        "id": record["id"].lower(),
+        "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">Marketing release</div>'},
+        "extension": extensions,
+        "identifier": [{"system": "https://clinic.example/consents", "value": record["id"]}],
+        "status": status,
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": {"identifier": {"system": "https://clinic.example/patients", "value": record["patient_ref"]}},
+        "dateTime": f"{record['signed_on']}T10:30:00+01:00",
+        "performer": [{"type": "Patient", "identifier": {"system": "https://clinic.example/patients", "value": record["patient_ref"]}}],
+        "sourceAttachment": {"title": record["form"]["version"]},
+        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
+        "provision": {
+            "type": "permit",
+            "period": {"start": record["signed_on"], "end": record["expires_on"]},
+            "actor": [{"role": {"coding": [{"code": "PRCP"}]}, "reference": {"display": "Test clinic"}}],
+            "action": [{"coding": [{"system": CONSENT_ACTION_SYSTEM, "code": "disclose"}]}],
+            "purpose": [{"system": ACT_REASON_SYSTEM, "code": "HMARKT"}],
+            "data": [
+                {"meaning": "instance", "reference": {"identifier": {"system": CASE_SYSTEM, "value": case_id}}}
+                for case_id in record["scope"]["cases"]
+            ],
+            "provision": nested,
+        },
+    }
+    if last_updated:
+        resource["meta"] = {"lastUpdated": last_updated}
+    return resource
