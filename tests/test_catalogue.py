@@ -165,11 +165,6 @@ def describe_cycles(edges: list[Edge], cycles: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="images/faces.py imports images/pipeline.py inside a function (POOL_WORKER_ENV) and pipeline imports faces: "
-    "the cycle is being removed in the engine restructuring; drop this mark once it is gone",
-)
 def test_the_package_has_no_import_cycle() -> None:
     edges = import_edges(REPO, PACKAGE_NAME)
     cycles = import_cycles(edges)

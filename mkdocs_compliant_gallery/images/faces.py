@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from PIL import Image
+
+from .workers import in_pool_worker
 
 Box = tuple[int, int, int, int]  # x, y, width, height
 
@@ -77,9 +78,7 @@ class HaarDetector:
             raise DetectorUnavailableError(
                 f"OpenCV {cv2.__version__} ships no Haar cascades (OpenCV 5 dropped them); {INSTALL_HINT} installs OpenCV 4"
             )
-        from .pipeline import POOL_WORKER_ENV  # here: images imports this module
-
-        if os.environ.get(POOL_WORKER_ENV):
+        if in_pool_worker():
             # The build already runs one worker per core; OpenCV's own thread pool would oversubscribe them.
             cv2.setNumThreads(1)
         self._cv2: Any = cv2

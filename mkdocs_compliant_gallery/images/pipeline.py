@@ -29,6 +29,7 @@ from ..settings import ImageSettings
 from ..violations import Violation, Where
 from . import faces, formats
 from .provenance import editing_software
+from .workers import in_pool_worker
 
 try:  # HEIC/HEIF from phones; optional at import so the engine still loads without it
     import pillow_heif
@@ -39,7 +40,6 @@ except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
     HEIF_VERSION = None
 
 PIPELINE_VERSION = "4"  # 4: face scan results in meta.json
-POOL_WORKER_ENV = "COMPLIANT_GALLERY_POOL_WORKER"
 PILLOW_VERSION = PIL.__version__
 # Encoder versions change output bytes: part of every cache key.
 LIBRARY_VERSIONS = {name: features.version(name) for name in ("jpg", "webp", "avif", "littlecms2")}
@@ -495,7 +495,7 @@ def _encode(image: Image.Image, fmt: str, settings: ImageSettings) -> bytes:
         image.save(buffer, "WEBP", quality=settings.webp_quality, method=4)
     else:
         # One encoder thread per worker process: the pool already keeps every core busy.
-        threads = {"max_threads": 1} if os.environ.get(POOL_WORKER_ENV) else {}
+        threads = {"max_threads": 1} if in_pool_worker() else {}
         image.save(buffer, _PIL_FORMAT[fmt], quality=settings.avif_quality, speed=8, **threads)
     return buffer.getvalue()
 
