@@ -6,6 +6,7 @@ argument, then walked byte by byte (see `formats`) before it may be published.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -15,7 +16,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -293,13 +294,11 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
                 case_id,
             )
         )
-    Image.MAX_IMAGE_PIXELS = settings.max_pixels
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+        with _pillow_size_warnings_ignored():
+            image = Image.open(io.BytesIO(data))  # lazy: reads the header, so the cap is checked before any pixel
             if image.width * image.height > settings.max_pixels:
-                raise Image.DecompressionBombError("too many pixels")
+                raise ImageRejectedError(_over_max_pixels(ref, settings, where, case_id))
             if getattr(image, "is_animated", False) and fmt in {"png", "webp", "gif"}:
                 raise ImageRejectedError(Violation(CG303, where, f"'{ref.src}' is animated", "publish a still photo", case_id))
             image.seek(0)  # containers with several images publish their primary one only
@@ -307,16 +306,8 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
             original_size = _upright_size(image.size, exif)
             _draft(image, ref, original_size, max(settings.widths))
             image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejectedError(
-            Violation(
-                CG302,
-                where,
-                f"'{ref.src}' has more than {settings.max_pixels} pixels",
-                "export a smaller photo, or raise 'max_pixels' in the plugin config",
-                case_id,
-            )
-        ) from None
+    except Image.DecompressionBombError:
+        raise ImageRejectedError(_over_pillow_limit(ref, settings, where, case_id)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageRejectedError(
             Violation(
@@ -327,6 +318,42 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
     captured = _capture_time(exif)
     srgb = _to_srgb(_upright(image, exif), image.info.get("icc_profile"))
     return _Decoded(srgb, hashlib.sha256(data).hexdigest(), captured, editors, original_size)
+
+
+@contextlib.contextmanager
+def _pillow_size_warnings_ignored() -> Iterator[None]:
+    """Pillow's DecompressionBombWarning silenced: the cap that applies is `max_pixels`, which `_decode` checks.
+
+    Pillow warns past `Image.MAX_IMAGE_PIXELS` on open, load and crop. That limit is process-wide, shared with
+    every other plugin of the build, so the pipeline leaves it as it finds it and applies its own cap per photo.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
+def _over_max_pixels(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) -> Violation:
+    return Violation(
+        CG302,
+        where,
+        f"'{ref.src}' has more than {settings.max_pixels} pixels",
+        "export a smaller photo, or raise 'max_pixels' in the plugin config",
+        case_id,
+    )
+
+
+def _over_pillow_limit(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) -> Violation:
+    """CG302 for a photo Pillow refuses to decode at all: more than twice its process-wide `MAX_IMAGE_PIXELS`."""
+    pillow_limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+    if not pillow_limit or pillow_limit >= settings.max_pixels:
+        return _over_max_pixels(ref, settings, where, case_id)  # above Pillow's limit is above max_pixels too
+    return Violation(
+        CG302,
+        where,
+        f"'{ref.src}' has more than {pillow_limit} pixels, the most the imaging library (Pillow) decodes in this build",
+        f"export a smaller photo; 'max_pixels' ({settings.max_pixels}) cannot raise Pillow's own limit",
+        case_id,
+    )
 
 
 _TRANSPOSE = {
@@ -412,7 +439,8 @@ def _redact_and_crop(decoded: _Decoded, ref: ImageRef, where: Where, case_id: st
             draw.rectangle((left, top, right - 1, bottom - 1), fill=(0, 0, 0))
     if ref.crop:
         x, y, w, h = ref.crop
-        image = image.crop((round(x * sx), round(y * sy), round((x + w) * sx), round((y + h) * sy)))
+        with _pillow_size_warnings_ignored():  # Pillow checks its own limit on every crop
+            image = image.crop((round(x * sx), round(y * sy), round((x + w) * sx), round((y + h) * sy)))
     return image
 
 
