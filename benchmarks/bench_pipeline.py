@@ -279,7 +279,7 @@ def _run_ours(job: Any, key: str, work: Path) -> Timing:
     """One cold `process_fresh` into an empty cache folder."""
     from dataclasses import replace
 
-    from mkdocs_compliant_gallery.images.pipeline import process_fresh
+    from mkdocs_compliant_gallery.images.cache import process_fresh
 
     cache = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
     job = replace(job, cache_dir=str(cache))
@@ -304,7 +304,7 @@ def _run_baseline(job: Any) -> Timing:
 
 def measure_pipeline(corpus: Path, work: Path, rounds: int) -> PipelineFigures:
     """(a): every pair kind through `process_fresh` and through bare Pillow, interleaved, `rounds` times."""
-    from mkdocs_compliant_gallery.images.pipeline import sha256_file
+    from mkdocs_compliant_gallery.images.cache import sha256_file
 
     jobs = _pair_jobs(corpus, work)
     keys = {label: job.cache_key(sha256_file(job.before.path), sha256_file(job.after.path)) for label, job in jobs}
@@ -699,7 +699,7 @@ def _top(profile: cProfile.Profile, title: str, limit: int = 15) -> str:
 
 def profile_cold_pair(corpus: Path, work: Path) -> str:
     """cProfile of `process_fresh` on each pair kind, one after the other, into empty caches."""
-    from mkdocs_compliant_gallery.images.pipeline import sha256_file
+    from mkdocs_compliant_gallery.images.cache import sha256_file
 
     profile = cProfile.Profile()
     for _label, job in _pair_jobs(corpus, work):

@@ -25,7 +25,8 @@ from . import __version__
 from .audit import publications
 from .catalogue import CG104, CG106, CG108, CG110, CG111, CG404, CG514
 from .images import faces
-from .images.pipeline import PairJob, PairResult, SourceDigests, purge_cache
+from .images.cache import SourceDigests, purge_cache
+from .images.pipeline import PairJob, PairResult
 from .images.pool import process_pairs
 from .images.scrub import scrub_tree
 from .output.cards import disclosure_problems

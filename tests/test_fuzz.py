@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from mkdocs_compliant_gallery.images import formats, scrub
-from mkdocs_compliant_gallery.images.pipeline import PairJob, process_fresh
+from mkdocs_compliant_gallery.images.cache import process_fresh
+from mkdocs_compliant_gallery.images.pipeline import PairJob
 from mkdocs_compliant_gallery.records.manifest import ImageRef, load_manifest
 from mkdocs_compliant_gallery.records.register import load_register
 from mkdocs_compliant_gallery.rules.context import Rules

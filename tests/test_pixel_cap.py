@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from mkdocs_compliant_gallery.images.pipeline import PairJob, PairResult, process_fresh
+from mkdocs_compliant_gallery.images.cache import process_fresh
+from mkdocs_compliant_gallery.images.pipeline import PairJob, PairResult
 from mkdocs_compliant_gallery.records.manifest import Box, ImageRef
 from mkdocs_compliant_gallery.settings import ImageSettings
 from tests.helpers import Project

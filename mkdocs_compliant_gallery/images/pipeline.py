@@ -1,7 +1,8 @@
 """The image pipeline: admit a photo, upright it, make it sRGB, redact, crop, resize, and encode pixels only.
 
 Every output is built from a fresh image holding nothing but decoded pixels, saved without any metadata
-argument, then walked byte by byte (see `formats`) before it may be published.
+argument, then walked byte by byte (see `formats`) before it may be published. Where outputs are kept, and
+how a pair is found again, is `cache`'s business.
 """
 
 from __future__ import annotations
@@ -12,19 +13,15 @@ import hashlib
 import io
 import json
 import math
-import os
-import shutil
-import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import PIL
 from PIL import Image, ImageCms, ImageDraw, UnidentifiedImageError, features
 
-from ..catalogue import CG111, CG209, CG301, CG302, CG303, CG304, CG305, CG306, CG307, CG601, RULES
+from ..catalogue import CG111, CG209, CG301, CG302, CG303, CG304, CG305, CG306, CG307, CG601
 from ..records.manifest import Box, Edit, ImageRef
 from ..settings import ImageSettings
 from ..violations import Violation, Where
@@ -129,7 +126,7 @@ class PairResult:
     before: ProcessedImage | None
     after: ProcessedImage | None
     violations: tuple[Violation, ...]
-    cache_key: str = ""
+    cache_key: str = ""  # the cache entry the pair is kept under, set by `cache`
     cache_hit: bool = False
 
 
@@ -168,39 +165,11 @@ class ImageRejectedError(Exception):
         self.violation = violation
 
 
-def pair_key(job: PairJob, digest: Callable[[Path], str] | None = None) -> str:
-    """The cache key of a pair: its originals' hashes and every setting that changes the output ("" if unreadable)."""
-    digest = digest or sha256_file
-    try:
-        return job.cache_key(digest(job.before.path), digest(job.after.path))
-    except OSError:
-        return ""
+def process_pair(job: PairJob, staged: Path, final: Path) -> PairResult:
+    """Decode, check and encode a pair: its renditions are written into `staged`, named by their path in `final`.
 
-
-def load_cached(job: PairJob, key: str) -> PairResult | None:
-    """The pair's verified cached result, or None."""
-    cached = _load_cached(Path(job.cache_dir) / key)
-    if cached is None:
-        return None
-    return PairResult(job.case_id, job.view, cached[0], cached[1], cached[2], key, cache_hit=True)
-
-
-def process_fresh(job: PairJob, key: str) -> PairResult:
-    """Decode, check and encode a pair, storing the outputs in the cache under `key`."""
-    if not key:
-        where = Where(job.manifest_file, job.before.line, f"case {job.case_id}.photos")
-        return PairResult(
-            job.case_id,
-            job.view,
-            None,
-            None,
-            (Violation(CG301, where, "a photo of the pair cannot be read", "check the files' permissions", job.case_id),),
-        )
-    Path(job.cache_dir).mkdir(parents=True, exist_ok=True)
-    return _process_fresh(job, key)
-
-
-def _process_fresh(job: PairJob, key: str) -> PairResult:
+    Writing there is all this knows of the cache, which moves `staged` to `final` when the pair is done.
+    """
     where = {ref.src: Where(job.manifest_file, ref.line, f"case {job.case_id}.photos") for ref in job.images}
     violations: list[Violation] = []
     decoded: list[_Decoded] = []
@@ -210,7 +179,7 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
         except ImageRejectedError as rejected:
             violations.append(rejected.violation)
     if violations:
-        return PairResult(job.case_id, job.view, None, None, tuple(violations), key)
+        return PairResult(job.case_id, job.view, None, None, tuple(violations))
     before, after = decoded
     violations.extend(_provenance(job, before, after, where))
     prepared = []
@@ -220,7 +189,7 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
         except ImageRejectedError as rejected:
             violations.append(rejected.violation)
     if violations:
-        return PairResult(job.case_id, job.view, None, None, tuple(violations), key)
+        return PairResult(job.case_id, job.view, None, None, tuple(violations))
     first, second = prepared
     ratio_a, ratio_b = first.width / first.height, second.width / second.height
     if abs(ratio_a - ratio_b) / ratio_a > ASPECT_TOLERANCE:
@@ -238,7 +207,6 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
                     job.case_id,
                 ),
             ),
-            key,
         )
     found: list[tuple[Box, ...]] = []
     for ref, item, image, wanted in zip(job.images, decoded, prepared, job.face_scan, strict=True):
@@ -249,27 +217,21 @@ def _process_fresh(job: PairJob, key: str) -> PairResult:
             boxes = tuple(_to_original(box, ref, item) for box in faces.scan(image))
         except faces.DetectorUnavailableError as error:
             fix = f"{faces.INSTALL_HINT}, or set 'face_guard: false' in the plugin options"
-            return PairResult(job.case_id, job.view, None, None, (Violation(CG111, where[ref.src], str(error), fix, job.case_id),), key)
+            return PairResult(job.case_id, job.view, None, None, (Violation(CG111, where[ref.src], str(error), fix, job.case_id),))
         found.append(boxes)
         if boxes:
             violations.append(face_violation(job, ref, item.original_size, boxes, where[ref.src]))
     sizes = output_sizes(first.width, first.height, second.width, job.settings.widths)
-    final = Path(job.cache_dir) / key
-    staged = Path(tempfile.mkdtemp(prefix=f".staging-{key}-", dir=job.cache_dir))
     try:
         outputs = [
             replace(_encode_all(image, sizes, job.settings, staged, final, item), face_scanned=wanted, faces=boxes)
             for item, image, wanted, boxes in zip(decoded, prepared, job.face_scan, found, strict=True)
         ]
-        result = PairResult(job.case_id, job.view, outputs[0], outputs[1], tuple(violations), key)
-        _commit(staged, final, result)
     except OutputRejectedError as error:
         location = Where(job.manifest_file, job.before.line, f"case {job.case_id}.photos")
         fix = "report this as a bug; nothing was published"
-        return PairResult(job.case_id, job.view, None, None, (Violation(CG601, location, str(error), fix, job.case_id),), key)
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    return result
+        return PairResult(job.case_id, job.view, None, None, (Violation(CG601, location, str(error), fix, job.case_id),))
+    return PairResult(job.case_id, job.view, outputs[0], outputs[1], tuple(violations))
 
 
 def output_sizes(width: int, height: int, other_width: int, widths: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -564,115 +526,3 @@ def _capture_time(exif: Image.Exif) -> dt.datetime | None:
         return dt.datetime.strptime(value.strip("\x00 ").strip(), "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _load_cached(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Violation, ...]] | None:
-    """A cached pair, verified again (structure and name hash) before it is trusted."""
-    meta_path = folder / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text())
-        images = []
-        for entry in (meta["before"], meta["after"]):
-            renditions = []
-            for r in entry["renditions"]:
-                path = folder / r["name"]
-                data = path.read_bytes()
-                digest = hashlib.sha256(data).hexdigest()
-                if digest[:20] != Path(r["name"]).stem or verify_output(data, r["fmt"], (r["width"], r["height"])):
-                    return None
-                renditions.append(Rendition(r["fmt"], r["width"], r["height"], r["name"], str(path), digest))
-            found = tuple((int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in entry.get("faces", []))
-            images.append(
-                ProcessedImage(
-                    entry["source_sha256"],
-                    entry["width"],
-                    entry["height"],
-                    tuple(renditions),
-                    entry.get("captured"),
-                    bool(entry.get("face_scanned", False)),
-                    found,
-                )
-            )
-        violations = tuple(Violation(RULES[v["code"]], Where(**v["where"]), v["message"], v["fix"], v["case"]) for v in meta["violations"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return images[0], images[1], violations
-
-
-def _commit(staged: Path, final: Path, result: PairResult) -> None:
-    """Record the staged outputs and move them into place in one rename, so no half entry is ever read."""
-    assert result.before is not None and result.after is not None
-    meta = {
-        "before": _image_meta(result.before),
-        "after": _image_meta(result.after),
-        "violations": [
-            {"code": v.code, "where": asdict(v.where), "message": v.message, "fix": v.fix, "case": v.case} for v in result.violations
-        ],
-    }
-    (staged / "meta.json").write_text(json.dumps(meta, indent=1))
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(staged, final)
-
-
-def _image_meta(image: ProcessedImage) -> dict[str, object]:
-    return {
-        "source_sha256": image.source_sha256,
-        "captured": image.captured,
-        "width": image.width,
-        "height": image.height,
-        "renditions": [{"fmt": r.fmt, "width": r.width, "height": r.height, "name": r.name} for r in image.renditions],
-        "face_scanned": image.face_scanned,
-        "faces": [list(box) for box in image.faces],
-    }
-
-
-def purge_cache(cache_dir: Path, keep: set[str]) -> list[str]:
-    """Delete every cached pair not in `keep` (removed cases, changed settings); returns what went."""
-    removed: list[str] = []
-    if not cache_dir.is_dir():
-        return removed
-    for entry in sorted(cache_dir.iterdir()):
-        if entry.is_dir() and entry.name not in keep:
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry.name)
-    return removed
-
-
-class SourceDigests:
-    """SHA-256 of originals, remembered by (size, mtime) so an unchanged rebuild reads no photo."""
-
-    FILE = "sources.json"
-
-    def __init__(self, cache_dir: Path):
-        self.path = cache_dir / self.FILE
-        try:
-            self.known: dict[str, list[Any]] = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.known = {}
-        self.used: dict[str, list[Any]] = {}
-
-    def __call__(self, path: Path) -> str:
-        stat = path.stat()
-        key = str(path)
-        entry = self.known.get(key)
-        if not (entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns):
-            entry = [stat.st_size, stat.st_mtime_ns, sha256_file(path)]
-        self.used[key] = entry
-        return str(entry[2])
-
-    def save(self) -> None:
-        """Keep only the originals this build used (removed cases are forgotten)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.used, sort_keys=True))
-        os.replace(temporary, self.path)

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from .pipeline import PairJob, PairResult, SourceDigests, load_cached, pair_key, process_fresh
+from .cache import SourceDigests, load_cached, pair_key, process_fresh
+from .pipeline import PairJob, PairResult
 from .workers import POOL_WORKER_ENV
 
 PROGRESS_EVERY = 20  # photo pairs between progress reports of a long cold build
