@@ -75,7 +75,7 @@ def load_cached(job: PairJob, key: str) -> PairResult | None:
     cached = _load_cached(Path(job.cache_dir) / key)
     if cached is None:
         return None
-    return PairResult(job.case_id, job.view, cached[0], cached[1], cached[2], key, cache_hit=True)
+    return PairResult(job.case_id, job.view, cached[0], cached[1], cached[2], key)
 
 
 def _load_cached(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Violation, ...]] | None:

@@ -81,7 +81,6 @@ class HaarDetector:
         if in_pool_worker():
             # The build already runs one worker per core; OpenCV's own thread pool would oversubscribe them.
             cv2.setNumThreads(1)
-        self._cv2: Any = cv2
         self._frontal = cv2.CascadeClassifier(folder + self.FRONTAL)
         self._profile = cv2.CascadeClassifier(folder + self.PROFILE)
         if self._frontal.empty() or self._profile.empty():

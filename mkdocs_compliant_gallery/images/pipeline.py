@@ -42,7 +42,6 @@ PILLOW_VERSION = PIL.__version__
 # Encoder versions change output bytes: part of every cache key.
 LIBRARY_VERSIONS = {name: features.version(name) for name in ("jpg", "webp", "avif", "littlecms2")}
 FORMAT_SUFFIX = {"jpeg": ".jpg", "webp": ".webp", "avif": ".avif"}
-_PIL_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "avif": "AVIF"}
 _ADMITTED = {"jpeg", "png", "webp", "tiff", "heif", "avif"}
 ASPECT_TOLERANCE = 0.02
 
@@ -127,7 +126,6 @@ class PairResult:
     after: ProcessedImage | None
     violations: tuple[Violation, ...]
     cache_key: str = ""  # the cache entry the pair is kept under, set by `cache`
-    cache_hit: bool = False
 
 
 @dataclass
@@ -483,10 +481,10 @@ def _encode(image: Image.Image, fmt: str, settings: ImageSettings) -> bytes:
         image.save(buffer, "JPEG", quality=settings.jpeg_quality, optimize=True, progressive=True)
     elif fmt == "webp":
         image.save(buffer, "WEBP", quality=settings.webp_quality, method=4)
-    else:
+    else:  # avif, the only other format the options allow
         # One encoder thread per worker process: the pool already keeps every core busy.
         threads = {"max_threads": 1} if in_pool_worker() else {}
-        image.save(buffer, _PIL_FORMAT[fmt], quality=settings.avif_quality, speed=8, **threads)
+        image.save(buffer, "AVIF", quality=settings.avif_quality, speed=8, **threads)
     return buffer.getvalue()
 
 

@@ -180,7 +180,6 @@ def _image_context(
         ],
         "lazy": lazy,
         "priority": priority,
-        "eager": priority,  # kept for overrides written against earlier templates
     }
 
 
