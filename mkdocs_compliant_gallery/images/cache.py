@@ -54,6 +54,7 @@ class SourceDigests:
         self.used: dict[str, list[Any]] = {}
 
     def __call__(self, path: Path) -> str:
+        """The SHA-256 of `path`, read again only when its size or mtime changed."""
         stat = path.stat()
         key = str(path)
         entry = self.known.get(key)
@@ -72,14 +73,14 @@ class SourceDigests:
 
 def load_cached(job: PairJob, key: str) -> PairResult | None:
     """The pair's verified cached result, or None."""
-    cached = _load_cached(Path(job.cache_dir) / key)
+    cached = _read_entry(Path(job.cache_dir) / key)
     if cached is None:
         return None
     return PairResult(job.case_id, job.view, cached[0], cached[1], cached[2], key)
 
 
-def _load_cached(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Violation, ...]] | None:
-    """A cached pair, verified again (structure and name hash) before it is trusted."""
+def _read_entry(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Violation, ...]] | None:
+    """A cached pair's folder read back, every file verified again (structure and name hash) before it is trusted."""
     meta_path = folder / "meta.json"
     try:
         meta = json.loads(meta_path.read_text())

@@ -2,7 +2,7 @@
 
 The detector is optional (`pip install "mkdocs-compliant-gallery[faces]"`): the engine asks `available()`
 before it promises a check, and a photo that needs one fails closed when it is missing. Everything here works
-on upright pixels; `images` maps what is found back to the coordinates of the original photo.
+on upright pixels; `pipeline` maps what is found back to the coordinates of the original photo.
 
 The chosen detector is OpenCV 4.x's Haar cascades, bundled in the opencv-python-headless wheel (OpenCV 5
 dropped them, hence the `<5` pin): the frontal cascade, and the profile cascade on the photo and on its mirror

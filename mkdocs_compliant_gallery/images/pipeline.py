@@ -71,6 +71,7 @@ class ProcessedImage:
     faces: tuple[Box, ...] = ()  # what it found, in pixels of the upright original
 
     def of_format(self, fmt: str) -> list[Rendition]:
+        """The renditions in `fmt`, narrowest first."""
         return sorted((r for r in self.renditions if r.fmt == fmt), key=lambda r: r.width)
 
 
@@ -95,6 +96,7 @@ class PairJob:
         return (self.before, self.after)
 
     def cache_key(self, before_sha: str, after_sha: str) -> str:
+        """The key of this pair's outputs, given its originals' SHA-256: everything that changes their bytes."""
         boxes = [(ref.crop, ref.redact) for ref in (self.before, self.after)]
         material = json.dumps(
             [
@@ -455,6 +457,7 @@ def face_violation(job: PairJob, ref: ImageRef, size: tuple[int, int], boxes: tu
 def _encode_all(
     image: Image.Image, sizes: list[tuple[int, int]], settings: ImageSettings, staged: Path, final: Path, source: _Decoded
 ) -> ProcessedImage:
+    """Every size in every format, each verified, written into `staged` under the hash of its bytes."""
     renditions = []
     for width, height in sizes:
         # reducing_gap: an integer box reduction first, then Lanczos over the last factor of two.
@@ -476,6 +479,7 @@ def _encode_all(
 
 
 def _encode(image: Image.Image, fmt: str, settings: ImageSettings) -> bytes:
+    """The encoded bytes of `image`: no metadata argument is ever passed."""
     buffer = io.BytesIO()
     if fmt == "jpeg":
         image.save(buffer, "JPEG", quality=settings.jpeg_quality, optimize=True, progressive=True)
@@ -517,6 +521,7 @@ def _provenance(job: PairJob, before: _Decoded, after: _Decoded, where: dict[str
 
 
 def _capture_time(exif: Image.Exif) -> dt.datetime | None:
+    """The capture time: DateTimeOriginal if present, else DateTime; None when absent or not an EXIF timestamp."""
     value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
     if not isinstance(value, str):
         return None
