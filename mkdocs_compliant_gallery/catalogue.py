@@ -27,6 +27,12 @@ CG111 = Rule(
     'the face guard is needed (a release does not allow the face) but the face detector cannot run: `pip install "mkdocs-compliant-gallery[faces]"`, or `face_guard: false`',
     PROCESS,
 )
+CG112 = Rule(
+    "CG112",
+    "an approval for a case that is not in the manifest, or the approval in force of a case by someone not in `approvers`",
+    LOAD,
+)
+CG113 = Rule("CG113", "an approval whose digest does not match the content recorded with it (edited by hand or damaged)", LOAD)
 
 # CG2xx: the release behind each case (rules/consent.py)
 CG201 = Rule("CG201", "case has no consent, or the id is not in the register", DECIDE)
@@ -69,6 +75,11 @@ CG402 = Rule("CG402", '`typical_results` only says "results may vary"', DECIDE)
 CG403 = Rule("CG403", "material connection without disclosure text", DECIDE)
 CG404 = Rule("CG404", "a rendered card lacks its visible disclosure", VERIFY)
 CG405 = Rule("CG405", "guarantee language in a caption, testimonial or alt text", DECIDE)
+CG406 = Rule(
+    "CG406",
+    "case not approved for publication, or changed since its latest approval (`approval: required`): `compliant-gallery approve`",
+    DECIDE,
+)
 
 # CG5xx: jurisdiction packs (rules/jurisdictions.py)
 CG501 = Rule("CG501", "US-CA: declared edits (California allows no alteration beyond crop, resize, redaction)", DECIDE)

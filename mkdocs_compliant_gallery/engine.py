@@ -23,7 +23,7 @@ from typing import Any
 
 from . import __version__
 from .audit import publications
-from .catalogue import CG104, CG106, CG108, CG110, CG111, CG404, CG514
+from .catalogue import CG104, CG106, CG108, CG110, CG111, CG404, CG406, CG514
 from .images import faces
 from .images.cache import SourceDigests, purge_cache
 from .images.pipeline import PairJob, PairResult
@@ -34,8 +34,10 @@ from .output.directives import Directive, find_directives, line_in_source, parse
 from .output.guard import Forbidden, Secret, guard_site
 from .output.preview import Preview
 from .output.render import PublishedCase, Renderer, disclosure_texts, treatment_pages
+from .records.approvals import Approvals, load_approvals
 from .records.manifest import PHOTO_SUFFIXES, Case, Manifest, PhotoPair, load_manifest
 from .records.register import Register, load_register
+from .rules.approval import CaseApproval, approval_violation, review_case
 from .rules.consent import needs_face_check
 from .rules.context import Rules
 from .rules.decide import Decision, decide_all
@@ -86,6 +88,8 @@ class Plan:
     processed: int = 0  # photo pairs processed afresh
     cache_hits: int = 0
     cache_keys: frozenset[str] = frozenset()
+    # Each case that is not removed, against its approval in force (empty with `approval: off`).
+    approvals: Mapping[str, CaseApproval] = field(default_factory=dict)
 
     @property
     def loaded(self) -> bool:
@@ -114,6 +118,26 @@ class PlacedPage:
     problems: tuple[Violation, ...]
     expected: Mapping[str, tuple[str, ...]]  # case shown on the page -> the disclosure texts its card must show
     removed: tuple[RemovedMention, ...]
+
+
+@dataclass(frozen=True)
+class ApprovalReview:
+    """Every case against its approval, without processing a photo: what `approve` and `pending` show."""
+
+    manifest: Manifest
+    register: Register
+    approvals: Approvals
+    decisions: Mapping[str, Decision]
+    states: Mapping[str, CaseApproval]  # the cases that are not removed
+    violations: tuple[Violation, ...]  # what loading the three files and judging the cases found
+
+    @property
+    def loaded(self) -> bool:
+        return self.manifest.loaded and self.register.loaded
+
+    def pending(self) -> list[CaseApproval]:
+        """The cases a build refuses until someone approves them, in manifest order."""
+        return [state for state in self.states.values() if not state.approved]
 
 
 @dataclass
@@ -155,6 +179,8 @@ class GalleryBuild:
         found: list[Violation] = []
         for path, label in ((settings.manifest, "manifest"), (settings.consents, "consent register")):
             found.extend(self._outside_project(path, label))
+        if settings.approval_required:
+            found.extend(self._outside_project(settings.approvals_file, "approvals file"))
         for jurisdiction in settings.jurisdictions:
             if jurisdiction not in PACKS:
                 found.append(
@@ -177,6 +203,7 @@ class GalleryBuild:
         for decision in decide_all(manifest, register, self.rules):
             decisions[decision.case.id] = decision
             found.extend(decision.violations)
+        approvals = self._approval_gate(manifest, decisions, found)
         staying = [case for case in manifest.cases.values() if decisions[case.id].removed is None]
         reviewed = self._face_reviews(staying, decisions)
         scans, detector, unavailable = self._face_scans(staying, decisions)
@@ -202,7 +229,7 @@ class GalleryBuild:
             found.extend(result.violations)
         published: dict[str, PublishedCase] = {}
         for case in manifest.cases.values():
-            item = self._publishable(case, decisions[case.id], manifest, outcome.results, found)
+            item = self._publishable(case, decisions[case.id], manifest, outcome.results, found, approvals.get(case.id))
             if item is not None:
                 published[case.id] = item
         self._plan = Plan(
@@ -216,8 +243,60 @@ class GalleryBuild:
             outcome.processed,
             outcome.cache_hits,
             frozenset(result.cache_key for result in outcome.results.values() if result.cache_key),
+            approvals,
         )
         return self._plan
+
+    def _approval_gate(self, manifest: Manifest, decisions: dict[str, Decision], found: list[Violation]) -> dict[str, CaseApproval]:
+        """CG406 for every case not approved as it is now (`approval: required`); its decision then blocks it."""
+        if not self.settings.approval_required:
+            return {}
+        approvals = self._load_approvals(manifest)
+        found.extend(approvals.violations)
+        states = self._approval_states(manifest, decisions, approvals)
+        for case_id, state in states.items():
+            decision = decisions[case_id]
+            violation = approval_violation(decision.case, state, approvals.file, self.settings.cli_config)
+            if violation is not None:
+                decisions[case_id] = Decision(decision.case, decision.consent, (*decision.violations, violation))
+                found.append(violation)
+        return states
+
+    def _load_approvals(self, manifest: Manifest) -> Approvals:
+        settings = self.settings
+        path = settings.approvals_file
+        return load_approvals(path, settings.relative(path), manifest.cases, settings.approvers)
+
+    def _approval_states(self, manifest: Manifest, decisions: Mapping[str, Decision], approvals: Approvals) -> dict[str, CaseApproval]:
+        """Each case that is not removed (a removed case needs no approval) against its approval in force."""
+        return {
+            case.id: review_case(
+                case,
+                manifest.treatments.get(case.treatment or ""),
+                decisions[case.id].consent,
+                approvals,
+                self.settings.approvers,
+                self.digests,
+            )
+            for case in manifest.cases.values()
+            if decisions[case.id].removed is None
+        }
+
+    def approval_review(self) -> ApprovalReview:
+        """Load the files and judge every case against its approval, processing no photo (the CLI's approve and pending)."""
+        settings = self.settings
+        manifest = load_manifest(settings.manifest, settings.relative(settings.manifest), settings.project_root, settings.photos)
+        register = load_register(settings.consents, settings.relative(settings.consents))
+        approvals = self._load_approvals(manifest)
+        found = [*manifest.violations, *register.violations, *approvals.violations]
+        if not manifest.loaded or not register.loaded:
+            return ApprovalReview(manifest, register, approvals, {}, {}, tuple(found))
+        decisions = {decision.case.id: decision for decision in decide_all(manifest, register, self.rules)}
+        for decision in decisions.values():
+            found.extend(decision.violations)
+        states = self._approval_states(manifest, decisions, approvals)
+        self.digests.save()
+        return ApprovalReview(manifest, register, approvals, decisions, states, tuple(found))
 
     def _outside_project(self, path: Path, label: str) -> list[Violation]:
         root = self.settings.project_root.resolve()
@@ -243,6 +322,7 @@ class GalleryBuild:
         manifest: Manifest,
         results: Mapping[tuple[str, str], PairResult],
         found: list[Violation],
+        approval: CaseApproval | None = None,
     ) -> PublishedCase | None:
         """The case ready for its card, or None when a rule, a photo or a missing capture date holds it back."""
         if not decision.publishable:
@@ -250,6 +330,11 @@ class GalleryBuild:
         pairs = tuple((pair, results[(case.id, pair.view)]) for pair in case.photos)
         if any(result.before is None for _, result in pairs):
             return None
+        if approval is not None:
+            replaced = _replaced_since_approval(case, pairs, approval)
+            if replaced:
+                found.extend(replaced)
+                return None
         treatment = manifest.treatments.get(case.treatment or "")
         if treatment is None:
             return None  # already reported as CG110
@@ -508,7 +593,7 @@ class GalleryBuild:
         for case_id in self._plan.removed() if self._plan is not None else {}:
             strings[case_id] = (Secret.REMOVED_CASE, f"removed case {case_id}")
         settings = self.settings
-        for path in (settings.manifest, settings.consents):
+        for path in (settings.manifest, settings.consents, settings.approvals_file):
             if path.is_file():
                 hashes[_sha256(path)] = settings.relative(path)
         if settings.photos.is_dir():
@@ -544,6 +629,11 @@ class GalleryBuild:
             channel=settings.channel,
             git=publications.git_state(settings.project_root),
             face_guard={"enabled": settings.face_guard, "detector": plan.face_detector or None},
+            approval=(
+                {"mode": "required", "file": settings.relative(settings.approvals_file), "approvers": list(settings.approvers)}
+                if settings.approval_required
+                else {"mode": "off"}
+            ),
         )
         for case_id in sorted(self.uses):
             item = plan.published[case_id]
@@ -566,6 +656,7 @@ class GalleryBuild:
                     images,
                     [{"phrase": phrase, "reason": reason} for phrase, reason in item.case.allowed_claims],
                     [check.record() for check in self.face_checks(item.case, item.pairs)],
+                    self._approval_record(case_id),
                 )
             )
         removed = plan.removed()
@@ -582,6 +673,11 @@ class GalleryBuild:
                     receipt = self._takedown(entry, removed.get(entry["case"]))
                     receipts.append(publications.write_takedown(compliance, now, receipt))
         return publications.append_record(compliance, record), receipts
+
+    def _approval_record(self, case_id: str) -> dict[str, str] | None:
+        """The approval a published case goes live under, for the log (None with `approval: off`)."""
+        state = self.plan.approvals.get(case_id)
+        return state.approval.record() if state is not None and state.approval is not None else None
 
     def _takedown(self, entry: dict[str, Any], reason: Violation | None) -> publications.TakedownReceipt:
         consent = self.plan.register.consents.get(entry.get("consent", ""))
@@ -626,6 +722,23 @@ def _missing_capture_dates(case: Case, pairs: tuple[tuple[PhotoPair, PairResult]
         for pair, result in pairs
         for ref, image in zip(pair.images, (result.before, result.after), strict=True)
         if image is not None and image.captured is None
+    ]
+
+
+def _replaced_since_approval(case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...], approval: CaseApproval) -> list[Violation]:
+    """CG406 for a photo whose processed bytes are not the ones the approval pins (replaced while the build ran)."""
+    pinned = approval.photo_digests()
+    return [
+        Violation(
+            CG406,
+            Where(case.file, ref.line, f"case {case.id}.photos"),
+            f"photo {ref.src} of case {case.id} changed while the build ran, after it was checked against its approval",
+            "build again; if the photo was meant to change, have it reviewed and approve the case again",
+            case.id,
+        )
+        for pair, result in pairs
+        for ref, image in zip(pair.images, (result.before, result.after), strict=True)
+        if image is not None and pinned.get(ref.src) != image.source_sha256
     ]
 
 

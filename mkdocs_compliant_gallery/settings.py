@@ -24,9 +24,11 @@ EDIT_KINDS = ("exposure", "white-balance", "colour", "sharpen", "retouch", "comp
 # Where things are, relative to the project (the folder of mkdocs.yml) unless a host is told otherwise.
 MANIFEST = "gallery/manifest.yml"
 CONSENTS = "gallery/consents.yml"
+APPROVALS = "gallery/approvals.yml"
 CACHE_DIR = ".cache/plugin/compliant-gallery"
 COMPLIANCE_DIR = ".compliance"
 IMAGE_FOLDER = "assets/compliant-gallery/img"  # inside the site
+APPROVAL_MODES = ("required", "off")  # `approval: required` publishes only cases approved as they are now
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,21 @@ class Settings:
     practitioner_registration: str | None = None  # shown on every card under the AU pack
     claims_forbidden: tuple[str, ...] = ()  # the clinic's own words, added to the built-in guarantee words
     face_guard: bool = True  # scan photos whose release does not allow the face (CG209); off is logged and recorded
+    approval: str = "required"  # or "off": publish without the approval gate (CG406); off is logged and recorded
+    approvals: Path | None = None  # the approvals file; None: APPROVALS in the project
+    approvers: tuple[str, ...] = ()  # who may approve; empty: anyone
+    # What the `compliant-gallery` command needs to find this project (" -f site/mkdocs.yml"), so messages can
+    # name a command that works where the build ran; "" when it is ./mkdocs.yml.
+    cli_config: str = ""
+
+    @property
+    def approvals_file(self) -> Path:
+        """Where approvals are kept: the `approvals` option, else gallery/approvals.yml next to mkdocs.yml."""
+        return self.approvals if self.approvals is not None else self.project_root / APPROVALS
+
+    @property
+    def approval_required(self) -> bool:
+        return self.approval != "off"
 
     def relative(self, path: Path) -> str:
         """A path as the user wrote it: relative to the project when inside it."""

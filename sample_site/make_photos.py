@@ -15,7 +15,14 @@ comment, PNG text chunks) so that the plugin's stripping can be demonstrated
 and tested against real, tool-readable metadata.
 
 All randomness comes from ``random.Random`` instances with fixed string seeds
-and every timestamp is fixed, so two runs produce byte-identical files.
+and every timestamp is fixed, so two runs produce byte-identical files.  The
+bytes also stay the same across library versions and platforms where that is
+in our hands: the ICC profile is fixed bytes (LittleCMS stamps its version and
+platform into the ones it makes) and the PNG streams are stored, not deflated
+(zlib and zlib-ng compress differently).  That matters because the sample
+site's approvals (``gallery/approvals.yml``) pin the SHA-256 of every photo;
+after writing into the sample site the script checks them, and says how to
+approve the photos again should a JPEG encoder ever write other bytes.
 
 Usage::
 
@@ -25,13 +32,16 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import base64
 import email.utils
 import hashlib
 import io
 import math
 import random
+import json
 import struct
 import sys
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -69,7 +79,18 @@ PHOTOGRAPHER = "Dr Sample"
 GPS_LAT = 40.7128  # north
 GPS_LON = 74.0060  # west
 GPS_ALT_M = 10.0
-ICC_FIXED_DATE = (2026, 1, 1, 0, 0, 0)
+# The sRGB profile LittleCMS 2.19 wrote (dated 2026-01-01), kept as bytes so the photos do not change with the
+# LittleCMS version or the platform it runs on.
+SRGB_ICC_BASE64 = (
+    "AAACTGxjbXMEQAAAbW50clJHQiBYWVogB+oAAQABAAAAAAAAYWNzcEFQUEwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAPbWAAEA"
+    "AAAA0y1sY21zAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAALZGVzYwAAAQgAAAA2Y3BydAAA"
+    "AUAAAABMd3RwdAAAAYwAAAAUY2hhZAAAAaAAAAAsclhZWgAAAcwAAAAUYlhZWgAAAeAAAAAUZ1hZWgAAAfQAAAAUclRSQwAAAggA"
+    "AAAgZ1RSQwAAAggAAAAgYlRSQwAAAggAAAAgY2hybQAAAigAAAAkbWx1YwAAAAAAAAABAAAADGVuVVMAAAAaAAAAHABzAFIARwBC"
+    "ACAAYgB1AGkAbAB0AC0AaQBuAABtbHVjAAAAAAAAAAEAAAAMZW5VUwAAADAAAAAcAE4AbwAgAGMAbwBwAHkAcgBpAGcAaAB0ACwA"
+    "IAB1AHMAZQAgAGYAcgBlAGUAbAB5WFlaIAAAAAAAAPbWAAEAAAAA0y1zZjMyAAAAAAABDEIAAAXe///zJQAAB5MAAP2Q///7of//"
+    "/aIAAAPcAADAblhZWiAAAAAAAABvoAAAOPUAAAOQWFlaIAAAAAAAACSfAAAPhAAAtsNYWVogAAAAAAAAYpcAALeHAAAY2XBhcmEA"
+    "AAAAAAMAAAACZmYAAPKnAAANWQAAE9AAAApbY2hybQAAAAAAAwAAAACj1wAAVHsAAEzNAACZmgAAJmYAAA9c"
+)
 
 # "Before" timestamp of each case and the number of weeks until the "after".
 CASE_SCHEDULE: dict[str, tuple[datetime, int]] = {
@@ -1037,16 +1058,8 @@ def render_photo(spec: PhotoSpec, size: Size) -> Image.Image:
 
 
 def srgb_icc_profile() -> bytes:
-    """An sRGB ICC profile with a fixed creation date (LittleCMS stamps "now")."""
-    raw = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    raw[24:36] = struct.pack(">6H", *ICC_FIXED_DATE)
-    if any(raw[84:100]):
-        scratch = bytearray(raw)
-        scratch[44:48] = b"\x00" * 4
-        scratch[64:68] = b"\x00" * 4
-        scratch[84:100] = b"\x00" * 16
-        raw[84:100] = hashlib.md5(scratch, usedforsecurity=False).digest()
-    return bytes(raw)
+    """The sRGB ICC profile every sample photo embeds (fixed bytes; see ``SRGB_ICC_BASE64``)."""
+    return base64.b64decode("".join(SRGB_ICC_BASE64))
 
 
 def shot_time(spec: PhotoSpec) -> datetime:
@@ -1190,7 +1203,48 @@ def plant_png_metadata(stored: Image.Image, path: Path, spec: PhotoSpec, icc: by
         struct.pack(">HBBBBB", when.year, when.month, when.day, when.hour, when.minute, when.second),
     )
     exif = build_exif(spec, stored.size, 1, None)
-    stored.save(path, "PNG", pnginfo=info, exif=exif, icc_profile=icc)
+    buffer = io.BytesIO()
+    stored.save(buffer, "PNG", pnginfo=info, exif=exif, icc_profile=icc)
+    path.write_bytes(_stored_png_streams(buffer.getvalue(), stored))
+
+
+def _stored_zlib(data: bytes) -> bytes:
+    """A zlib stream of ``data`` in stored (uncompressed) deflate blocks: the same bytes whatever zlib is installed."""
+    blocks = [data[start : start + 65535] for start in range(0, len(data), 65535)] or [b""]
+    out = bytearray(b"\x78\x01")
+    for index, block in enumerate(blocks):
+        out.append(1 if index == len(blocks) - 1 else 0)
+        out += struct.pack("<HH", len(block), len(block) ^ 0xFFFF) + block
+    out += struct.pack(">I", zlib.adler32(data))
+    return bytes(out)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _stored_png_streams(png: bytes, image: Image.Image) -> bytes:
+    """Pillow's PNG with its deflated streams replaced by stored ones: the pixels unfiltered in one IDAT, the
+    ICC profile in iCCP. Everything else (the text chunks, eXIf, tIME) is kept as Pillow wrote it."""
+    out = bytearray(png[:8])
+    position = 8
+    row = image.width * len(image.getbands())
+    pixels = image.tobytes()
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind = png[position + 4 : position + 8]
+        data = png[position + 8 : position + 8 + length]
+        position += 12 + length
+        if kind == b"IDAT":
+            if b"IDAT" not in out:  # the first IDAT carries all the pixels; later ones are dropped
+                rows = b"".join(b"\x00" + pixels[start : start + row] for start in range(0, len(pixels), row))
+                out += _png_chunk(kind, _stored_zlib(rows))
+            continue
+        if kind == b"iCCP":
+            name, _, rest = data.partition(b"\x00")
+            data = name + b"\x00" + rest[:1] + _stored_zlib(zlib.decompress(rest[1:]))
+        out += _png_chunk(kind, data)
+    return bytes(out)
 
 
 def check_orientation(path: Path, upright: Image.Image) -> None:
@@ -1268,7 +1322,27 @@ def main(out_dir: Path | None = None, argv: Sequence[str] | None = None) -> list
     target: Path = out_dir or args.out or DEFAULT_OUT
     written = generate(target, args.size)
     print(f"wrote {len(written)} files to {target}")
+    approvals = target.parent / "approvals.yml"
+    if approvals.is_file() and args.size == BASE_SIZE:
+        differing = photos_differing_from_approvals(approvals, written)
+        if differing:
+            print(
+                f"note: {len(differing)} photos differ from the ones {approvals.name} approved ({', '.join(differing)}): this "
+                "Pillow encodes them differently. The build will say so; after looking at them, approve them with:\n"
+                f"  compliant-gallery approve --all-pending --by <your name> -f {approvals.parent.parent / 'mkdocs.yml'}"
+            )
     return written
+
+
+def photos_differing_from_approvals(approvals: Path, written: Sequence[Path]) -> list[str]:
+    """The photos whose SHA-256 is not the one the latest approval naming them pins (the sample's own check)."""
+    import yaml
+
+    pinned: dict[str, str] = {}
+    for entry in (yaml.safe_load(approvals.read_text(encoding="utf-8")) or {}).get("approvals") or []:
+        content = json.loads(entry.get("content") or "{}") if isinstance(entry, dict) else {}
+        pinned.update({Path(src).name: digest for src, digest in (content.get("photos") or {}).items()})
+    return [path.name for path in written if path.name in pinned and pinned[path.name] != hashlib.sha256(path.read_bytes()).hexdigest()]
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ fixtures that use these live in conftest.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 import socket
@@ -24,13 +25,18 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
 
+from mkdocs_compliant_gallery.images.cache import sha256_file
+from mkdocs_compliant_gallery.records.approvals import NewApproval, append_approvals, case_content
 from mkdocs_compliant_gallery.records.fhir import ACT_REASON_SYSTEM, CASE_SYSTEM, CHANNEL_SYSTEM, CONSENT_ACTION_SYSTEM, EXTENSION_BASE
+from mkdocs_compliant_gallery.records.manifest import load_manifest
+from mkdocs_compliant_gallery.records.register import load_register
 from tests import HOST
 from tests.photos import write_photo
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BUILD_DATE = "2026-11-23"
+APPROVER = "Test Reviewer"
 # The command line of the host under test, for tests that run it as a user would.
 HOST_CLI = [sys.executable, "-m", HOST]
 # Debian chromium on a machine without network: no background connections, no first-run work.
@@ -136,6 +142,9 @@ class Project:
     manifest_text: str | None = None
     consents_text: str | None = None
     consents_name: str = "consents.yml"
+    # Every `write()` approves every case as written (the default `approval: required` path, approved): a test of
+    # the approval gate itself sets this False and approves through the CLI.
+    approve_all: bool = True
 
     @property
     def gallery(self) -> Path:
@@ -179,7 +188,34 @@ class Project:
         }
         path = self.root / "mkdocs.yml"
         path.write_text(yaml.safe_dump(config, sort_keys=False))
+        if self.approve_all:
+            self.approve_everything(options)
         return path
+
+    @property
+    def approvals(self) -> Path:
+        return self.root / str(self.options.get("approvals") or "gallery/approvals.yml")
+
+    def approve_everything(self, options: dict[str, Any]) -> None:
+        """A fresh approvals file approving each case of the manifest as it is on disk now (by `APPROVER`)."""
+        manifest_path = self.root / str(options["manifest"])
+        photos = self.root / str(options["photos"]) if options.get("photos") else manifest_path.parent
+        manifest = load_manifest(manifest_path, str(options["manifest"]), self.root, photos)
+        register = load_register(self.root / str(options["consents"]), str(options["consents"]))
+        self.approvals.unlink(missing_ok=True)
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        new = [
+            NewApproval(
+                case.id,
+                APPROVER,
+                now,
+                case_content(case, manifest.treatments.get(case.treatment or ""), register.consents.get(case.consent_id or ""), sha256_file),
+            )
+            for case in manifest.cases.values()
+        ]
+        if new:
+            self.approvals.parent.mkdir(parents=True, exist_ok=True)
+            append_approvals(self.approvals, "approvals.yml", new)
 
     def build(self, command: str = "build") -> Result:
         config_file = self.write()

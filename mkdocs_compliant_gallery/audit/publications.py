@@ -27,6 +27,8 @@ class PublishedRecord:
     allowed_claims: list[dict[str, str]] = field(default_factory=list)
     # Per photo: what the face guard did (scanned, reviewed by whom and why, not needed, off).
     face_checks: list[dict[str, str]] = field(default_factory=list)
+    # The approval the case went live under: by, at (UTC), digest, note; None when approval was off.
+    approval: dict[str, str] | None = None
 
 
 @dataclass
@@ -41,6 +43,7 @@ class BuildRecord:
     channel: str
     git: dict[str, Any] | None
     face_guard: dict[str, Any] = field(default_factory=dict)  # on or off, and the detector that scanned
+    approval: dict[str, Any] = field(default_factory=dict)  # mode required (with file and approvers) or off
     published: list[PublishedRecord] = field(default_factory=list)
     removed: list[dict[str, str]] = field(default_factory=list)
 

@@ -1,4 +1,4 @@
-"""The `compliant-gallery` command: `check`, `report` and `withdraw`, on the same engine as the plugin.
+"""The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve` and `pending`, on the same engine as the plugin.
 
 Every command reads the `compliant-gallery` options of `./mkdocs.yml` (or `-f/--config-file`, as `mkdocs`
 does); MkDocs is used only to load and validate that file. Exit codes: 0 done and clean, 1 violations (or a
@@ -32,12 +32,15 @@ from mkdocs.exceptions import MkDocsException
 from ..audit import publications
 from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
 from ..catalogue import CG211
-from ..engine import GalleryBuild
+from ..engine import ApprovalReview, GalleryBuild
 from ..images import faces
 from ..images.pipeline import ImageRejectedError, published_faces
 from ..output.directives import code_masked
+from ..records.approvals import ApprovalsWriteError, NewApproval, append_approvals, check_name
+from ..records.fields import MAX_TEXT
 from ..records.manifest import ImageRef, load_manifest
 from ..records.register import load_register
+from ..rules.approval import NEVER, CaseApproval
 from ..settings import ImageSettings, Settings
 from ..violations import Violation, display_path
 from .mkdocs.config import GalleryConfig, settings_from
@@ -193,6 +196,165 @@ def _report(args: argparse.Namespace) -> int:
     print(text_summary(report))
     print(f"report written to {output}")
     return 0
+
+
+# -- approve and pending ----------------------------------------------------------------------------------------
+
+
+def _review(project: Project) -> ApprovalReview:
+    """Every case against its approval; a manifest or register that cannot be read is a `UsageError`."""
+    settings = project.settings
+    if not settings.approval_required:
+        print(f"note: {project.config_file}: 'approval: off', so builds publish cases whether or not they are approved")
+    review = GalleryBuild(settings).approval_review()
+    if not review.loaded:
+        problems = "\n  ".join(v.format().replace("\n", "\n  ") for v in review.violations)
+        raise UsageError(f"the manifest or the register cannot be read, so no case can be reviewed:\n  {problems}")
+    return review
+
+
+def _print_approvals_problems(review: ApprovalReview) -> None:
+    for violation in review.approvals.violations:
+        print(f"error: {violation.format()}")
+    if review.approvals.damaged:
+        print(f"error: {review.approvals.file} has errors: until they are fixed it approves nothing and every build fails")
+
+
+def _print_changes(state: CaseApproval, project: Project) -> None:
+    """What a reviewer needs to see about one case: what changed, or, for a first approval, what it publishes."""
+    print(f"{state.case}: {state.state()}")
+    for change in state.changes:
+        print(f"  - {change.summary}")
+        if change.was:
+            print(f"      was: {change.was}")
+        if change.now:
+            print(f"      now: {change.now}")
+    if state.status == NEVER or not state.changes:
+        _print_content(state)
+
+
+def _print_content(state: CaseApproval) -> None:
+    document = state.document()
+    case = document.get("case") or {}
+    print(f"  caption: {case.get('caption', '(none)')}")
+    if case.get("testimonial"):
+        print(f"  testimonial: {case['testimonial']}")
+    for pair in case.get("photos") or []:
+        if not isinstance(pair, dict):
+            continue
+        for side in ("before", "after"):
+            image = pair.get(side) if isinstance(pair.get(side), dict) else {}
+            print(f"  {side} ({pair.get('view')}): {image.get('src')}, alt \"{image.get('alt')}\"")
+    treatment = document.get("treatment") or {}
+    if treatment:
+        print(f"  typical results ({treatment.get('key')}): {treatment.get('typical_results')}")
+    consent = document.get("consent") or {}
+    if consent:
+        channels = consent.get("channels") or {}
+        print(f"  consent: {consent.get('id')}, permits {', '.join(channels.get('permit') or []) or 'no channel'}")
+
+
+def _pending(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    review = _review(project)
+    _print_approvals_problems(review)
+    waiting = review.pending()
+    cli_config = project.settings.cli_config
+    for state in waiting:
+        _print_changes(state, project)
+        print(f"  approve: compliant-gallery approve {state.case} --by <your name>{cli_config}")
+    removed = [case_id for case_id, decision in review.decisions.items() if decision.removed is not None]
+    approved = len(review.states) - len(waiting)
+    print(
+        f"{len(waiting)} {'case waits' if len(waiting) == 1 else 'cases wait'} for approval, {approved} approved as they are; "
+        f"{len(removed)} removed (they need none)"
+    )
+    if waiting:
+        print(f"Review them, then: compliant-gallery approve --all-pending --by <your name>{cli_config}")
+    return 1 if waiting and project.settings.approval_required else 0
+
+
+def _approve(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    settings = project.settings
+    try:
+        by = check_name(args.by, "--by")
+        note = check_name(args.note, "--note", MAX_TEXT) if args.note is not None else ""
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if settings.approvers and by not in settings.approvers:
+        close = difflib.get_close_matches(by, list(settings.approvers), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise UsageError(
+            f"'{by}' may not approve cases: the approvers in {project.config_file} are {', '.join(settings.approvers)}.{hint} Nothing was approved."
+        )
+    if not args.cases and not args.all_pending:
+        raise UsageError("name the cases to approve, or pass --all-pending")
+    review = _review(project)
+    if not review.approvals.appendable:
+        _print_approvals_problems(review)
+        raise UsageError(f"{review.approvals.file} cannot be read as an approvals file; fix it first. Nothing was approved.")
+    chosen = _chosen(args, review)
+    _print_approvals_problems(review)
+    if not chosen:
+        print("Nothing waits for approval." if args.all_pending else "Nothing to approve.")
+        return 0
+    errors = {v.case: v for v in review.violations if v.case and v.severity.value == "error" and v.rule.code != "CG112"}
+    for state in chosen:
+        _print_changes(state, project)
+        if state.case in errors:
+            other = errors[state.case]
+            print(f"  note: the build also stops on {other.code} for this case ({other.message}); a fix that changes the case needs another approval")
+    question = f"Approve {len(chosen)} {'case' if len(chosen) == 1 else 'cases'} as {by}, exactly as shown? [y/N] "
+    if not args.yes and not _confirmed(question):
+        print("Nothing was approved.")
+        return 1
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    new = [NewApproval(state.case, by, now, state.content, note) for state in chosen]
+    try:
+        lines = append_approvals(settings.approvals_file, project.relative(settings.approvals_file), new)
+    except ApprovalsWriteError as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"{project.relative(settings.approvals_file)}: cannot be written ({error.strerror}); nothing was approved") from None
+    for entry, line in zip(new, lines, strict=True):
+        print(f"Approved: {entry.case} by {by} (digest {entry.digest[:12]}...), {project.relative(settings.approvals_file)}:{line}")
+    print(f"Next: mkdocs build{settings.cli_config} (the publication log records each case's approval)")
+    return 0
+
+
+def _chosen(args: argparse.Namespace, review: ApprovalReview) -> list[CaseApproval]:
+    """The cases to approve: those named (each must exist) or every pending one; already approved ones are skipped."""
+    if args.all_pending:
+        return review.pending()
+    chosen: list[CaseApproval] = []
+    for case_id in dict.fromkeys(args.cases):
+        if case_id not in review.manifest.cases:
+            close = difflib.get_close_matches(case_id, list(review.manifest.cases), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise UsageError(f"{review.manifest.file}: no case '{case_id}'{hint} Nothing was approved.")
+        state = review.states.get(case_id)
+        if state is None:
+            removed = review.decisions[case_id].removed
+            reason = f": {removed.message} ({removed.code})" if removed is not None else ""
+            print(f"{case_id}: removed from the site{reason}; it needs no approval")
+        elif state.approved:
+            print(f"{case_id}: {state.state()}, unchanged; nothing to do")
+        else:
+            chosen.append(state)
+    return chosen
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on the terminal; with no input to read, refuse (a script passes --yes)."""
+    if sys.stdin is None or sys.stdin.closed:
+        raise UsageError("no input to confirm on: pass --yes to approve from a script. Nothing was approved.")
+    print(question, end="", flush=True)
+    answer = sys.stdin.readline()
+    if not answer:
+        print()
+        raise UsageError("no answer on standard input: pass --yes to approve from a script. Nothing was approved.")
+    return answer.strip().lower() in ("y", "yes")
 
 
 # -- suggest-redactions ---------------------------------------------------------------------------------------
@@ -488,9 +650,11 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser of `compliant-gallery`."""
     main_parser = argparse.ArgumentParser(
         prog="compliant-gallery",
-        description="Check a clinic gallery against its consent register, report on it, and record withdrawals.",
+        description="Check a clinic gallery against its consent register, report on it, record withdrawals and approvals.",
     )
-    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{check,report,withdraw,suggest-redactions}")
+    commands = main_parser.add_subparsers(
+        dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions}"
+    )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -508,6 +672,13 @@ def parser() -> argparse.ArgumentParser:
     withdraw.add_argument(
         "--received", type=_date, required=True, metavar="YYYY-MM-DD", help="the date the written withdrawal was received"
     )
+    approve = command("approve", "approve cases for publication exactly as they are now, after showing what changed since their last approval")
+    approve.add_argument("cases", nargs="*", metavar="CASE", help="the ids of the cases to approve")
+    approve.add_argument("--all-pending", action="store_true", help="approve every case that waits for approval")
+    approve.add_argument("--by", required=True, metavar="NAME", help="who approves (one of 'approvers' when mkdocs.yml lists them)")
+    approve.add_argument("--note", metavar="TEXT", help="a note kept with the approval")
+    approve.add_argument("--yes", action="store_true", help="do not ask for confirmation (for scripts)")
+    command("pending", "list the cases that wait for approval, with what changed since their last approval")
     suggest = command(
         "suggest-redactions", "print ready-to-paste 'redact:' regions (eye band or full face) for the faces found in a case's photos"
     )
@@ -519,7 +690,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 clean, 1 violations, 2 usage or config error)."""
     args = parser().parse_args(argv)
     _log_mkdocs_problems()
-    handlers = {"check": _check, "report": _report, "withdraw": _withdraw, "suggest-redactions": _suggest_redactions}
+    handlers = {
+        "check": _check,
+        "report": _report,
+        "withdraw": _withdraw,
+        "approve": _approve,
+        "pending": _pending,
+        "suggest-redactions": _suggest_redactions,
+    }
     try:
         return handlers[args.command](args)
     except UsageError as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -139,6 +139,7 @@ class Case:
     photos: tuple[PhotoPair, ...] = ()
     lines: dict[str, int] = field(default_factory=dict)
     layout: str | None = None  # side-by-side | slider; None follows the site-wide `slider` option
+    entry: Mapping[str, Any] = field(default_factory=dict)  # the case as written in the manifest (what an approval covers)
 
     def where(self, key: str = "") -> Where:
         """The place of this case, or of one of its fields, in the manifest."""
@@ -304,6 +305,7 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
         photos=tuple(photos),
         lines=dict(data.key_lines),
         layout=layout,
+        entry=data,
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shlex
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,8 @@ from mkdocs.config import config_options as opt
 from mkdocs.config.base import BaseConfigOption, Config, ValidationError
 
 from ...settings import (
+    APPROVAL_MODES,
+    APPROVALS,
     CACHE_DIR,
     CHANNELS,
     COMPLIANCE_DIR,
@@ -91,6 +95,19 @@ class SiteFolder(BaseConfigOption[str]):
         return folder
 
 
+class Approvers(opt.ListOfItems[str]):
+    """Names of the people who may approve cases; each approval names one of them exactly."""
+
+    def __init__(self) -> None:
+        super().__init__(opt.Type(str), default=[])
+
+    def run_validation(self, value: object) -> list[str]:
+        names = [name.strip() for name in super().run_validation(value)]
+        if any(not name or not name.isprintable() for name in names):
+            raise ValidationError("each approver is a name on one line, such as 'Dr Lee'")
+        return names
+
+
 class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     """Options of the `compliant-gallery` plugin; paths are relative to mkdocs.yml."""
 
@@ -111,6 +128,11 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     practitioner_registration = opt.Optional(opt.Type(str))
     claims_forbidden = opt.ListOfItems(opt.Type(str), default=list(default_of(Settings, "claims_forbidden")))
     face_guard = opt.Type(bool, default=default_of(Settings, "face_guard"))
+
+    # Review: `required` publishes a case only as someone approved it (`compliant-gallery approve`)
+    approval = opt.Choice(APPROVAL_MODES, default=default_of(Settings, "approval"))
+    approvals = opt.Type(str, default=APPROVALS)  # appended by `compliant-gallery approve`; keep it outside docs_dir
+    approvers = Approvers()  # who may approve; empty: anyone
 
     # Images
     widths = Widths(default=list(default_of(ImageSettings, "widths")))
@@ -166,4 +188,20 @@ def settings_from(options: GalleryConfig, config_file: str | None) -> Settings:
         practitioner_registration=options.practitioner_registration,
         claims_forbidden=tuple(options.claims_forbidden),
         face_guard=options.face_guard,
+        approval=options.approval,
+        approvals=root / options.approvals,
+        approvers=tuple(options.approvers),
+        cli_config=cli_config_option(config_file),
     )
+
+
+def cli_config_option(config_file: str | None) -> str:
+    """` -f <path>` for commands run where this build runs, or "" when the CLI's default (./mkdocs.yml) finds it."""
+    if not config_file:
+        return ""
+    path = Path(config_file).resolve()
+    cwd = Path.cwd().resolve()
+    if path == cwd / "mkdocs.yml":
+        return ""
+    shown = os.path.relpath(path, cwd) if path.is_relative_to(cwd) else str(path)
+    return f" -f {shlex.quote(shown)}"

@@ -84,7 +84,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         settings = self.settings(config)
         plugins = list(config.plugins.items())
         conflicts = optimize_problems(plugins) + social_problems(
-            plugins, (settings.photos, settings.manifest, settings.consents), Path.cwd()
+            plugins, (settings.photos, settings.manifest, settings.consents, settings.approvals_file), Path.cwd()
         )
         if conflicts:
             clean_directory(config.site_dir)  # a refused build leaves no gallery behind, as any failed build
@@ -125,6 +125,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         _exclude_inputs(files, settings)
         gallery.prepare()
         _log_face_guard(gallery)
+        _log_approval(gallery)
         if self.command != "serve":  # the preview logs what changed, once every page is known
             for warning in gallery.warnings():
                 log.warning(warning.format())
@@ -276,6 +277,10 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             for path in (settings.manifest, settings.consents, settings.photos):
                 if path.exists():
                     server.watch(str(path))
+            # `compliant-gallery approve` replaces the approvals file (or creates it): watch its folder, so an
+            # approval shows in the open page without a restart.
+            if settings.approval_required and settings.approvals_file.parent.is_dir():
+                server.watch(str(settings.approvals_file.parent), recursive=False)
         return server
 
 
@@ -300,6 +305,15 @@ def _log_face_guard(gallery: GalleryBuild) -> None:
         log.info(f"{item.where}: face check of '{item.src}' skipped, reviewed by {item.reviewed_by}: {item.reason}")
 
 
+def _log_approval(gallery: GalleryBuild) -> None:
+    """Approval switched off: said on every build, as the publication log records it."""
+    if not gallery.settings.approval_required:
+        log.warning(
+            "approval is off: cases are published without anyone approving what goes live (recorded in the publication "
+            "log); remove 'approval: off' to publish only approved cases again"
+        )
+
+
 def _page_path(page: Page, config: MkDocsConfig) -> str:
     root = Path(config.config_file_path or ".").resolve().parent
     if page.file.abs_src_path:
@@ -308,8 +322,8 @@ def _page_path(page: Page, config: MkDocsConfig) -> str:
 
 
 def _exclude_inputs(files: Files, settings: Settings) -> None:
-    """Take the manifest, the register and everything under the photo folder out of the site."""
-    inputs = {settings.manifest.resolve(), settings.consents.resolve()}
+    """Take the manifest, the register, the approvals and everything under the photo folder out of the site."""
+    inputs = {settings.manifest.resolve(), settings.consents.resolve(), settings.approvals_file.resolve()}
     photos = settings.photos.resolve()
     for file in list(files):
         if not file.abs_src_path:
