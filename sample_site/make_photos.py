@@ -36,9 +36,9 @@ import base64
 import email.utils
 import hashlib
 import io
+import json
 import math
 import random
-import json
 import struct
 import sys
 import zlib
@@ -51,7 +51,6 @@ import piexif
 from PIL import (
     Image,
     ImageChops,
-    ImageCms,
     ImageDraw,
     ImageFilter,
     ImageFont,

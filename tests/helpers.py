@@ -209,7 +209,9 @@ class Project:
                 case.id,
                 APPROVER,
                 now,
-                case_content(case, manifest.treatments.get(case.treatment or ""), register.consents.get(case.consent_id or ""), sha256_file),
+                case_content(
+                    case, manifest.treatments.get(case.treatment or ""), register.consents.get(case.consent_id or ""), sha256_file
+                ),
             )
             for case in manifest.cases.values()
         ]

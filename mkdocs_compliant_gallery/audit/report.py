@@ -123,6 +123,8 @@ class CaseRow:
     receipts: list[Receipt] = field(default_factory=list)
     pages: tuple[str, ...] = ()
     thumbnails: list[Thumbnail] = field(default_factory=list)
+    approval: str = ""  # where the case stands against its approval ("approved by ... on ...", "never approved", ...)
+    published_under: str = ""  # the approval of its last publication, from the log
 
     @property
     def label(self) -> str:
@@ -286,11 +288,13 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
     if records:
         report.last_build = _when(str(records[-1].get("time", "")))
     last_seen: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    published_under: dict[str, str] = {}
     for record in records:
         for entry in record.get("published") or ():
             if isinstance(entry, dict) and "case" in entry:
                 pages = tuple(str(page) or "/" for page in entry.get("pages") or ())
                 last_seen[entry["case"]] = (_when(str(record.get("time", ""))), str(record.get("build_date", "")), pages)
+                published_under[entry["case"]] = _approval_note(entry.get("approval"), record.get("approval"))
     latest = {entry.get("case") for entry in (records[-1].get("published") or ())} if records else set()
     cases = gallery.plan.manifest.cases
     soon = {item.case: item for item in expiring(gallery)}
@@ -322,6 +326,12 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
         row.warnings = [_problem(v, scrub) for v in warnings if v.case == case_id]
         if case_id in last_seen:
             row.last_published, row.last_build_date, row.last_pages = last_seen[case_id]
+            row.published_under = published_under.get(case_id, "")
+        state = gallery.plan.approvals.get(case_id)
+        if state is not None:
+            row.approval = scrub(state.state())
+        elif removed is None:
+            row.approval = "approval off" if not settings.approval_required else ""
         row.in_latest_build = case_id in latest
         row.receipts = [r for r in receipts if r.case == case_id]
         if row.status == "removed":
@@ -400,6 +410,15 @@ def _problem(violation: Violation, scrub: _Scrubber) -> Problem:
     return Problem(violation.code, scrub(str(violation.where)), scrub(violation.message), scrub(violation.fix))
 
 
+def _approval_note(approval: object, mode: object) -> str:
+    """The approval a logged publication went out under, in a few words."""
+    if isinstance(approval, dict) and approval.get("by"):
+        return f"approved by {approval['by']} on {_when(str(approval.get('at', '')))} (digest {str(approval.get('digest', ''))[:12]})"
+    if isinstance(mode, dict) and mode.get("mode") == "off":
+        return "published with approval off"
+    return ""
+
+
 def _when(iso: str) -> str:
     """An ISO 8601 time from the records as `YYYY-MM-DD HH:MM UTC` (unchanged when it cannot be read)."""
     try:
@@ -441,11 +460,14 @@ def _row_detail(row: CaseRow) -> str:
         elif row.receipts:
             detail += f"; takedown receipt {row.receipts[-1].file}"
         return detail
+    approval = f"; {row.approval}" if row.approval else ""
+    if row.published_under and not row.published_under.startswith(row.approval or "-"):
+        approval += f"; last published under: {row.published_under}"
     if row.status == "blocked":
-        return "errors: " + (", ".join(row.codes) or "see above")
+        return "errors: " + (", ".join(row.codes) or "see above") + approval
     if row.status == "expiring":
-        return f"expires {row.expiry} (in {row.days_left} days)"
-    return f"expires {row.expiry or '-'}"
+        return f"expires {row.expiry} (in {row.days_left} days){approval}"
+    return f"expires {row.expiry or '-'}{approval}"
 
 
 def _thumbnails(gallery: GalleryBuild, case_id: str) -> list[Thumbnail]:

@@ -31,7 +31,7 @@ from mkdocs.exceptions import MkDocsException
 
 from ..audit import publications
 from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
-from ..catalogue import CG211
+from ..catalogue import CG112, CG211, CG406
 from ..engine import ApprovalReview, GalleryBuild
 from ..images import faces
 from ..images.pipeline import ImageRejectedError, published_faces
@@ -42,7 +42,7 @@ from ..records.manifest import ImageRef, load_manifest
 from ..records.register import load_register
 from ..rules.approval import NEVER, CaseApproval
 from ..settings import ImageSettings, Settings
-from ..violations import Violation, display_path
+from ..violations import Severity, Violation, display_path
 from .mkdocs.config import GalleryConfig, settings_from
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -222,7 +222,7 @@ def _print_approvals_problems(review: ApprovalReview) -> None:
 
 def _print_changes(state: CaseApproval, project: Project) -> None:
     """What a reviewer needs to see about one case: what changed, or, for a first approval, what it publishes."""
-    print(f"{state.case}: {state.state()}")
+    print(f"{state.case}: {state.headline()}")
     for change in state.changes:
         print(f"  - {change.summary}")
         if change.was:
@@ -243,8 +243,9 @@ def _print_content(state: CaseApproval) -> None:
         if not isinstance(pair, dict):
             continue
         for side in ("before", "after"):
-            image = pair.get(side) if isinstance(pair.get(side), dict) else {}
-            print(f"  {side} ({pair.get('view')}): {image.get('src')}, alt \"{image.get('alt')}\"")
+            image = pair.get(side)
+            image = image if isinstance(image, dict) else {}
+            print(f'  {side} ({pair.get("view")}): {image.get("src")}, alt "{image.get("alt")}"')
     treatment = document.get("treatment") or {}
     if treatment:
         print(f"  typical results ({treatment.get('key')}): {treatment.get('typical_results')}")
@@ -252,6 +253,8 @@ def _print_content(state: CaseApproval) -> None:
     if consent:
         channels = consent.get("channels") or {}
         print(f"  consent: {consent.get('id')}, permits {', '.join(channels.get('permit') or []) or 'no channel'}")
+        if consent.get("material_connection"):
+            print(f"  material connection shown in the card: {consent['material_connection']}")
 
 
 def _pending(args: argparse.Namespace) -> int:
@@ -299,12 +302,15 @@ def _approve(args: argparse.Namespace) -> int:
     if not chosen:
         print("Nothing waits for approval." if args.all_pending else "Nothing to approve.")
         return 0
-    errors = {v.case: v for v in review.violations if v.case and v.severity.value == "error" and v.rule.code != "CG112"}
+    # What else stops the build for a chosen case (rules only: photos are not processed here).
+    errors = {v.case: v for v in review.violations if v.case and v.severity is Severity.ERROR and v.rule not in (CG112, CG406)}
     for state in chosen:
         _print_changes(state, project)
         if state.case in errors:
             other = errors[state.case]
-            print(f"  note: the build also stops on {other.code} for this case ({other.message}); a fix that changes the case needs another approval")
+            print(
+                f"  note: the build also stops on {other.code} for this case ({other.message}); a fix that changes the case needs another approval"
+            )
     question = f"Approve {len(chosen)} {'case' if len(chosen) == 1 else 'cases'} as {by}, exactly as shown? [y/N] "
     if not args.yes and not _confirmed(question):
         print("Nothing was approved.")
@@ -316,7 +322,9 @@ def _approve(args: argparse.Namespace) -> int:
     except ApprovalsWriteError as error:
         raise UsageError(str(error)) from None
     except OSError as error:
-        raise UsageError(f"{project.relative(settings.approvals_file)}: cannot be written ({error.strerror}); nothing was approved") from None
+        raise UsageError(
+            f"{project.relative(settings.approvals_file)}: cannot be written ({error.strerror}); nothing was approved"
+        ) from None
     for entry, line in zip(new, lines, strict=True):
         print(f"Approved: {entry.case} by {by} (digest {entry.digest[:12]}...), {project.relative(settings.approvals_file)}:{line}")
     print(f"Next: mkdocs build{settings.cli_config} (the publication log records each case's approval)")
@@ -672,7 +680,9 @@ def parser() -> argparse.ArgumentParser:
     withdraw.add_argument(
         "--received", type=_date, required=True, metavar="YYYY-MM-DD", help="the date the written withdrawal was received"
     )
-    approve = command("approve", "approve cases for publication exactly as they are now, after showing what changed since their last approval")
+    approve = command(
+        "approve", "approve cases for publication exactly as they are now, after showing what changed since their last approval"
+    )
     approve.add_argument("cases", nargs="*", metavar="CASE", help="the ids of the cases to approve")
     approve.add_argument("--all-pending", action="store_true", help="approve every case that waits for approval")
     approve.add_argument("--by", required=True, metavar="NAME", help="who approves (one of 'approvers' when mkdocs.yml lists them)")

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import CG101, CG102, CG103, CG112, CG113
+from ..catalogue import CG102, CG103, CG112, CG113
 from ..violations import Violation, Where
-from .fields import MAX_TEXT, Fields
+from .fields import Fields
 from .manifest import Case, Treatment
 from .register import Consent
 from .yamlfile import LocatedList, LocatedMap, load_yaml
@@ -195,6 +195,7 @@ _CASE_LABELS = {
 }
 _PAIR_LABELS = {"crop": "crop box", "redact": "redaction boxes", "edits": "declared edits", "face_check": "face check review"}
 _SKIPPED_CASE_KEYS = {"photos", "consent", "treatment", "id"}  # described with their own sections
+_UNSHOWN_KEYS = {"patient_ref"}  # named when they change, their values never printed
 
 
 def changes_between(approved: Mapping[str, Any], current: Mapping[str, Any]) -> list[Change]:
@@ -208,7 +209,8 @@ def changes_between(approved: Mapping[str, Any], current: Mapping[str, Any]) -> 
     for key in keys:
         if key in _SKIPPED_CASE_KEYS:
             continue
-        found.extend(_value_change(_CASE_LABELS.get(key, key), old_case.get(key), new_case.get(key), key in old_case, key in new_case))
+        changed = _value_change(_CASE_LABELS.get(key, key), old_case.get(key), new_case.get(key), key in old_case, key in new_case)
+        found.extend(Change(change.summary) if key in _UNSHOWN_KEYS else change for change in changed)
     found.extend(_photo_changes(old_case.get("photos"), new_case.get("photos")))
     old_photos, new_photos = _mapping(approved.get("photos")), _mapping(current.get("photos"))
     for src in sorted(set(old_photos) & set(new_photos)):
@@ -357,7 +359,9 @@ def _entries(data: object, shown: str, approvals: Approvals) -> list[tuple[Any, 
     fix = "the file is written by 'compliant-gallery approve': restore it from version control, or delete it and approve the cases again"
     if not isinstance(data, LocatedMap) or "approvals" not in data:
         line = data.line if isinstance(data, (LocatedMap, LocatedList)) else 1
-        approvals.violations.append(Violation(CG102, Where(shown, line or 1, "approvals"), "the file needs a top-level 'approvals:' list", fix))
+        approvals.violations.append(
+            Violation(CG102, Where(shown, line or 1, "approvals"), "the file needs a top-level 'approvals:' list", fix)
+        )
         return None
     Fields(data, shown, "", approvals.violations).reject_unknown({"approvals"})
     listed = data["approvals"]
@@ -653,7 +657,9 @@ def _replace(path: Path, expected: bytes, text: str, shown: str) -> None:
         os.chmod(temporary, mode)
         current = path.read_bytes() if path.exists() else b""
         if current != expected:
-            raise ApprovalsWriteError(f"{shown} changed while the approvals were being written (another approve?); nothing was appended, try again")
+            raise ApprovalsWriteError(
+                f"{shown} changed while the approvals were being written (another approve?); nothing was appended, try again"
+            )
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

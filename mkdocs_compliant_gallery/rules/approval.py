@@ -49,6 +49,12 @@ class CaseApproval:
         photos = self.document().get("photos")
         return photos if isinstance(photos, dict) else {}
 
+    def headline(self) -> str:
+        """Where the case stands, to head the list of its changes."""
+        if self.status == CHANGED and self.approval is not None:
+            return f"changed since approved by {self.approval.by} on {self.approval.when}:"
+        return self.state()
+
     def state(self) -> str:
         """One line for a person: where the case stands."""
         if self.approval is None:
@@ -64,7 +70,12 @@ class CaseApproval:
 
 
 def review_case(
-    case: Case, treatment: Treatment | None, consent: Consent | None, approvals: Approvals, approvers: tuple[str, ...], digest: Callable[[Path], str]
+    case: Case,
+    treatment: Treatment | None,
+    consent: Consent | None,
+    approvals: Approvals,
+    approvers: tuple[str, ...],
+    digest: Callable[[Path], str],
 ) -> CaseApproval:
     """Compare a case as it is now with its approval in force."""
     content = case_content(case, treatment, consent, digest)
