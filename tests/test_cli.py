@@ -445,6 +445,7 @@ def test_pre_commit_hook_runs_check_on_gallery_changes() -> None:
         "gallery/manifest.yml",
         "gallery/consents.yml",
         "gallery/consents.csv",
+        "gallery/approvals.yml",
         "gallery/photos/lips-001-before.jpg",
         "mkdocs.yml",
     ):
