@@ -484,6 +484,9 @@ def write_project(root: Path, corpus: Path, cases: int, cases_per_page: int, wor
     config_file.write_text(yaml.safe_dump(config(True), sort_keys=False))
     plain_file = root / "mkdocs-plain.yml"
     plain_file.write_text(yaml.safe_dump(config(False), sort_keys=False))
+    # Approved as written, as a clinic does before its first build (`approval: required` is the default).
+    approve = ["approve", "--all-pending", "--by", "Benchmark reviewer", "--yes", "-f", str(config_file)]
+    subprocess.run([sys.executable, "-m", "mkdocs_compliant_gallery", *approve], check=True, capture_output=True)
     return ProjectFiles(root, config_file, plain_file, cases)
 
 

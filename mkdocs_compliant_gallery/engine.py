@@ -269,12 +269,14 @@ class GalleryBuild:
 
     def _approval_states(self, manifest: Manifest, decisions: Mapping[str, Decision], approvals: Approvals) -> dict[str, CaseApproval]:
         """Each case that is not removed (a removed case needs no approval) against its approval in force."""
+        in_force, trusted = approvals.latest(), not approvals.damaged
         return {
             case.id: review_case(
                 case,
                 manifest.treatments.get(case.treatment or ""),
                 decisions[case.id].consent,
-                approvals,
+                in_force.get(case.id),
+                trusted,
                 self.settings.approvers,
                 self.digests,
             )

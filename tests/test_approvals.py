@@ -194,14 +194,35 @@ def test_a_withdrawal_needs_no_approval(reviewed: Project) -> None:
 def test_approval_off_publishes_with_a_warning_and_the_log_says_so(project: Project) -> None:
     project.approve_all = False
     project.options["approval"] = "off"
-    built = project.build()
+    config_file = project.write()
+    # Written as a clinic writes it: YAML reads a bare `off` as false, which means the same.
+    config_file.write_text(config_file.read_text().replace("approval: 'off'", "approval: off"))
+    assert "approval: off\n" in config_file.read_text()
+    built = run_build(config_file)
     assert built.ok, built.log
     assert built.log.count("approval is off: cases are published without anyone approving what goes live") == 1
     record = log_records(project)[-1]
     assert record["approval"] == {"mode": "off"}
     assert [entry["approval"] for entry in record["published"]] == [None, None, None]
-    again = project.build()
+    again = run_build(config_file)
     assert again.ok and "approval is off" in again.log, "said on every build"
+
+
+def test_the_approval_option_takes_required_or_off() -> None:
+    from mkdocs.config.base import ValidationError
+
+    from mkdocs_compliant_gallery.hosts.mkdocs.config import ApprovalMode
+
+    option = ApprovalMode("required")
+    assert [option.run_validation(value) for value in ("required", "off", " Off ", False, True)] == [
+        "required",
+        "off",
+        "off",
+        "off",
+        "required",
+    ]
+    with pytest.raises(ValidationError, match="expected 'required' or 'off'"):
+        option.run_validation("later")
 
 
 def test_only_the_listed_approvers_may_approve(project: Project) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalogue import CG406
-from ..records.approvals import Approval, Approvals, Change, case_content, changes_between, digest_of, pending_summary
+from ..records.approvals import Approval, Change, case_content, changes_between, digest_of, pending_summary
 from ..records.manifest import Case, Treatment
 from ..records.register import Consent
 from ..violations import Violation
@@ -73,14 +73,14 @@ def review_case(
     case: Case,
     treatment: Treatment | None,
     consent: Consent | None,
-    approvals: Approvals,
+    approval: Approval | None,
+    trusted: bool,
     approvers: tuple[str, ...],
     digest: Callable[[Path], str],
 ) -> CaseApproval:
-    """Compare a case as it is now with its approval in force."""
+    """Compare a case as it is now with its approval in force (its latest entry; `trusted`: the file is not damaged)."""
     content = case_content(case, treatment, consent, digest)
-    approval = approvals.latest().get(case.id)
-    if approvals.damaged:
+    if not trusted:
         return CaseApproval(case.id, content, UNTRUSTED, approval)
     if approval is None:
         return CaseApproval(case.id, content, NEVER, None)

@@ -95,6 +95,21 @@ class SiteFolder(BaseConfigOption[str]):
         return folder
 
 
+class ApprovalMode(BaseConfigOption[str]):
+    """`required` or `off`. YAML reads a bare `off` as false (and `on` as true): those mean the same."""
+
+    def __init__(self, default: str):
+        super().__init__()
+        self.default = default
+
+    def run_validation(self, value: object) -> str:
+        if isinstance(value, bool):
+            return APPROVAL_MODES[0] if value else "off"
+        if isinstance(value, str) and value.strip().lower() in APPROVAL_MODES:
+            return value.strip().lower()
+        raise ValidationError(f"expected 'required' or 'off', got {value!r}")
+
+
 class Approvers(opt.ListOfItems[str]):
     """Names of the people who may approve cases; each approval names one of them exactly."""
 
@@ -130,7 +145,7 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     face_guard = opt.Type(bool, default=default_of(Settings, "face_guard"))
 
     # Review: `required` publishes a case only as someone approved it (`compliant-gallery approve`)
-    approval = opt.Choice(APPROVAL_MODES, default=default_of(Settings, "approval"))
+    approval = ApprovalMode(default=default_of(Settings, "approval"))
     approvals = opt.Type(str, default=APPROVALS)  # appended by `compliant-gallery approve`; keep it outside docs_dir
     approvers = Approvers()  # who may approve; empty: anyone
 
