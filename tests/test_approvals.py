@@ -365,6 +365,8 @@ def test_approve_all_pending_and_nothing_to_do(reviewed: Project) -> None:
     assert nothing.returncode == 0 and "Nothing waits for approval." in nothing.stdout
     neither = cli(reviewed, "approve", "--by", "Dr Lee", "--yes")
     assert neither.returncode == 2 and "name the cases to approve, or pass --all-pending" in neither.stderr
+    both = cli(reviewed, "approve", "lips-001", "--all-pending", "--by", "Dr Lee", "--yes")
+    assert both.returncode == 2 and "(not both)" in both.stderr
     reviewed.consent("C-2026-0003")["revoked_on"] = "2026-11-01"
     _caption(reviewed)
     reviewed.write()

@@ -291,8 +291,8 @@ def _approve(args: argparse.Namespace) -> int:
         raise UsageError(
             f"'{by}' may not approve cases: the approvers in {project.config_file} are {', '.join(settings.approvers)}.{hint} Nothing was approved."
         )
-    if not args.cases and not args.all_pending:
-        raise UsageError("name the cases to approve, or pass --all-pending")
+    if bool(args.cases) == bool(args.all_pending):
+        raise UsageError("name the cases to approve, or pass --all-pending (not both)")
     review = _review(project)
     if not review.approvals.appendable:
         _print_approvals_problems(review)
