@@ -84,17 +84,19 @@ def test_similar_published_id_is_not_mistaken_for_a_removed_one(project: Project
 
 
 def test_gallery_inside_docs_dir_is_never_copied(project: Project) -> None:
-    """Manifest, register and raw photos inside docs_dir are taken out of the site."""
+    """Manifest, register, approvals and raw photos inside docs_dir are taken out of the site."""
     project.write()
     inside = project.root / "docs" / "gallery-data"
     (project.gallery).rename(inside)
     project.options["manifest"] = "docs/gallery-data/manifest.yml"
     project.options["consents"] = "docs/gallery-data/consents.yml"
+    project.options["approvals"] = "docs/gallery-data/approvals.yml"
     project.write = _write_without_gallery(project)  # type: ignore[method-assign]
     result = project.build()
     assert result.ok, result.log
     names = {p.name for p in result.site_files()}
-    assert not names & {"manifest.yml", "consents.yml", "lips-001-before.jpg"}
+    assert (inside / "approvals.yml").is_file()
+    assert not names & {"manifest.yml", "consents.yml", "approvals.yml", "lips-001-before.jpg"}
     assert not (result.site / "gallery-data").exists()
 
 
