@@ -465,6 +465,7 @@ def write_project(root: Path, corpus: Path, cases: int, cases_per_page: int, wor
             "manifest": "gallery/manifest.yml",
             "consents": "gallery/consents.yml",
             "build_date": BUILD_DATE,
+            "jurisdictions": ["US"],
             "workers": workers,
             "cache_dir": ".cache",
         }

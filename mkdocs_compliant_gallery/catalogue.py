@@ -38,7 +38,11 @@ CG113 = Rule("CG113", "an approval whose digest does not match the content recor
 CG201 = Rule("CG201", "case has no consent, or the id is not in the register", DECIDE)
 CG202 = Rule("CG202", "channel not permitted, or denied", DECIDE)
 CG203 = Rule(
-    "CG203", "consent withdrawn on or before the build date: case removed (error with `on_withdrawn: fail`)", DECIDE, Severity.REMOVED
+    "CG203",
+    "consent withdrawn on or before the build date (the earlier of `revoked_on` and `revocation_received_on`; FHIR status "
+    "`inactive`; a later release of the same patient that refuses the case): case removed (error with `on_withdrawn: fail`)",
+    DECIDE,
+    Severity.REMOVED,
 )
 CG204 = Rule(
     "CG204",
@@ -48,10 +52,18 @@ CG204 = Rule(
 )
 CG205 = Rule("CG205", "consent superseded", DECIDE)
 CG206 = Rule(
-    "CG206", "consent incomplete: signed date, expiry, signer/authority, purpose, required statements, remuneration statement", DECIDE
+    "CG206",
+    "consent incomplete: signed date, expiry, signer/authority, purpose, required statements, `material_connection`, "
+    "`third_party_remuneration`, `irrevocable` (never defaulted)",
+    DECIDE,
 )
 CG207 = Rule("CG207", "consent marked irrevocable", DECIDE)
-CG208 = Rule("CG208", "case, photo, treatment, date or purpose outside the consent's scope", DECIDE)
+CG208 = Rule(
+    "CG208",
+    "case, photo, treatment, date or purpose outside the consent's scope; a release not bound to the case (no `scope.cases`, "
+    "`scope.images` or matching `patient_ref`); a case taken down coming back without a later release naming it",
+    DECIDE,
+)
 CG209 = Rule(
     "CG209",
     "face, name, distinctive marks or testimonial not allowed by the consent: declared under `shows`, or a face the face guard found in a photo (with its box and fixes)",
@@ -59,6 +71,17 @@ CG209 = Rule(
 )
 CG210 = Rule("CG210", "signed date after the build date", DECIDE)
 CG211 = Rule("CG211", "consent expires within `expiry_warning_days` (warning)", DECIDE, Severity.WARNING)
+CG212 = Rule(
+    "CG212",
+    "release signed after a build that published its case (the publication log): those publications had no authorization; "
+    "`compliant-gallery report` lists them",
+    DECIDE,
+)
+CG213 = Rule(
+    "CG213",
+    "release not in force: FHIR status `draft`, `proposed`, `rejected` or `entered-in-error`, or `provision.period.start` after the build date",
+    DECIDE,
+)
 
 # CG3xx: the photos themselves (images/)
 CG301 = Rule("CG301", "photo cannot be decoded (damaged, truncated)", PROCESS)

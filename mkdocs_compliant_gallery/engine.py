@@ -23,7 +23,7 @@ from typing import Any
 
 from . import __version__
 from .audit import publications
-from .catalogue import CG104, CG106, CG108, CG110, CG111, CG404, CG406, CG514
+from .catalogue import CG102, CG104, CG106, CG108, CG110, CG111, CG404, CG406, CG514
 from .images import faces
 from .images.cache import SourceDigests, purge_cache
 from .images.pipeline import PairJob, PairResult
@@ -42,7 +42,7 @@ from .rules.consent import needs_face_check
 from .rules.context import Rules
 from .rules.decide import Decision, decide_all
 from .rules.jurisdictions import PACKS, pack_disclosures
-from .settings import IMAGE_FOLDER, Settings
+from .settings import IMAGE_FOLDER, JURISDICTIONS, Settings
 from .violations import Severity, Violation, Where, of_severity
 
 
@@ -164,6 +164,7 @@ class GalleryBuild:
         self.page_problems: list[Violation] = []
         self.scrubbed: list[Path] = []
         self.log_problems: list[str] = []
+        self.history = publications.PublicationHistory()
 
     @property
     def plan(self) -> Plan:
@@ -181,6 +182,8 @@ class GalleryBuild:
             found.extend(self._outside_project(path, label))
         if settings.approval_required:
             found.extend(self._outside_project(settings.approvals_file, "approvals file"))
+        if not settings.jurisdictions:
+            found.append(jurisdictions_missing())
         for jurisdiction in settings.jurisdictions:
             if jurisdiction not in PACKS:
                 found.append(
@@ -199,8 +202,12 @@ class GalleryBuild:
             # Fail closed: without both files no case can be judged.
             self._plan = Plan(manifest, register, {}, {}, {}, "", tuple(found))
             return self._plan
+        # The log decides two rules: a case taken down comes back only under a later release, and a release signed
+        # after its case was first published is an error (rules/consent.py).
+        records, self.log_problems = publications.read_log(settings.compliance_dir)
+        self.history = publications.history_of(records)
         decisions: dict[str, Decision] = {}
-        for decision in decide_all(manifest, register, self.rules):
+        for decision in decide_all(manifest, register, self.rules, self.history):
             decisions[decision.case.id] = decision
             found.extend(decision.violations)
         approvals = self._approval_gate(manifest, decisions, found)
@@ -592,6 +599,9 @@ class GalleryBuild:
                 strings[consent.id] = (Secret.CONSENT_ID, f"consent id {consent.id}")
                 if consent.patient_ref:
                     strings[consent.patient_ref] = (Secret.PATIENT_REF, f"patient_ref of consent {consent.id}")
+            for case in self._plan.manifest.cases.values():
+                if case.patient_ref:
+                    strings.setdefault(case.patient_ref, (Secret.PATIENT_REF, f"patient_ref of case {case.id}"))
         for case_id in self._plan.removed() if self._plan is not None else {}:
             strings[case_id] = (Secret.REMOVED_CASE, f"removed case {case_id}")
         settings = self.settings
@@ -663,10 +673,16 @@ class GalleryBuild:
             )
         removed = plan.removed()
         for case_id, violation in sorted(removed.items()):
-            consent = plan.decisions[case_id].consent
-            record.removed.append(
-                {"case": case_id, "consent": consent.id if consent else "", "code": violation.code, "reason": violation.message}
-            )
+            decision = plan.decisions[case_id]
+            entry = {
+                "case": case_id,
+                "consent": decision.consent.id if decision.consent else "",
+                "code": violation.code,
+                "reason": violation.message,
+            }
+            if decision.ended_on is not None:
+                entry["ended_on"] = decision.ended_on.isoformat()  # a comeback needs a release signed after it
+            record.removed.append(entry)
         receipts = []
         if previous:
             now_published = {p.case for p in record.published}
@@ -709,6 +725,17 @@ class GalleryBuild:
             f"{len(self.uses)} cases published, {len(plan.removed())} removed, {len(self.warnings())} warnings; "
             f"{plan.processed} photo pairs processed, {plan.cache_hits} from cache, in {time.monotonic() - self.started:.1f}s"
         )
+
+
+def jurisdictions_missing() -> Violation:
+    """CG102: the rule packs are never assumed; a California clinic that forgot `US-CA` would get weaker rules."""
+    return Violation(
+        CG102,
+        Where("mkdocs.yml", 0, "jurisdictions"),
+        "the plugin option 'jurisdictions' is missing or empty: the build does not guess which laws apply to the clinic",
+        f"list every rule pack that applies, e.g. 'jurisdictions: [US, US-CA]'; the packs are: {', '.join(JURISDICTIONS)} "
+        "(US is the federal base: HIPAA authorizations and FTC disclosures)",
+    )
 
 
 def _missing_capture_dates(case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[Violation]:

@@ -53,7 +53,8 @@ class Settings:
     photos: Path
     build_date: dt.date
     channel: str = "website"
-    jurisdictions: tuple[str, ...] = ("US",)
+    # No default: a clinic that forgot its state's pack would silently get weaker rules. Empty fails the build (CG102).
+    jurisdictions: tuple[str, ...] = ()
     expiry_warning_days: int = 30
     fail_on_withdrawn: bool = False
     images: ImageSettings = field(default_factory=ImageSettings)

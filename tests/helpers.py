@@ -27,7 +27,14 @@ from mkdocs.exceptions import Abort, MkDocsException
 
 from mkdocs_compliant_gallery.images.cache import sha256_file
 from mkdocs_compliant_gallery.records.approvals import NewApproval, append_approvals, case_content
-from mkdocs_compliant_gallery.records.fhir import ACT_REASON_SYSTEM, CASE_SYSTEM, CHANNEL_SYSTEM, CONSENT_ACTION_SYSTEM, EXTENSION_BASE
+from mkdocs_compliant_gallery.records.fhir import (
+    ACT_REASON_SYSTEM,
+    CASE_SYSTEM,
+    CHANNEL_SYSTEM,
+    CONSENT_ACTION_SYSTEM,
+    EXTENSION_BASE,
+    PARTICIPATION_SYSTEM,
+)
 from mkdocs_compliant_gallery.records.manifest import load_manifest
 from mkdocs_compliant_gallery.records.register import load_register
 from tests import HOST
@@ -174,6 +181,7 @@ class Project:
             "manifest": "gallery/manifest.yml",
             "consents": f"gallery/{self.consents_name}",
             "build_date": BUILD_DATE,
+            "jurisdictions": ["US"],  # required: the build never assumes which laws apply
             "widths": [160, 320],
             "workers": 1,
             **self.options,
@@ -434,6 +442,7 @@ def fhir_consent(
             "extension": [{"url": key, "valueBoolean": value} for key, value in record["statements"].items()],
         },
         {"url": f"{EXTENSION_BASE}materialConnection", "valueString": record["material_connection"]},
+        {"url": f"{EXTENSION_BASE}thirdPartyRemuneration", "valueBoolean": record["third_party_remuneration"]},
         {"url": f"{EXTENSION_BASE}irrevocable", "valueBoolean": record["irrevocable"]},
     ]
     if revoked_on_extension and record.get("revoked_on"):
@@ -460,7 +469,8 @@ def fhir_consent(
         "provision": {
             "type": "permit",
             "period": {"start": record["signed_on"], "end": record["expires_on"]},
-            "actor": [{"role": {"coding": [{"code": "PRCP"}]}, "reference": {"display": "Test clinic"}}],
+            # The clinic as custodian: it holds the photos, so it limits no recipient.
+            "actor": [{"role": {"coding": [{"system": PARTICIPATION_SYSTEM, "code": "CST"}]}, "reference": {"display": "Test clinic"}}],
             "action": [{"coding": [{"system": CONSENT_ACTION_SYSTEM, "code": "disclose"}]}],
             "purpose": [{"system": ACT_REASON_SYSTEM, "code": "HMARKT"}],
             "data": [

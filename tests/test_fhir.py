@@ -16,7 +16,7 @@ from mkdocs_compliant_gallery.records.fhir import (
 )
 from mkdocs_compliant_gallery.records.register import load_register
 from mkdocs_compliant_gallery.violations import Violation
-from tests.helpers import Project, Result, cards_of, fhir_consent
+from tests.helpers import Project, Result, assert_nothing_published, cards_of, fhir_consent
 
 _FINDING = re.compile(r"^\s*(?P<file>\S+?)(?::(?P<line>\d+))? \((?P<field>[^)]*)\): (?P<code>CG\d{3})(?P<rest>.*)$", re.MULTILINE)
 
@@ -47,12 +47,13 @@ def findings(result: Result) -> list[tuple[str, str, str]]:
     return sorted((m["code"], m["field"], m["rest"].strip()) for m in _FINDING.finditer(result.log))
 
 
-def decisions(result: Result) -> tuple[bool, list[str], list[tuple[str, str, str]], list[str]]:
-    """What a build decided: success, published cards, violations, and removal log lines (file and line left out)."""
+def decisions(result: Result) -> tuple[bool, list[str], list[tuple[str, str]], list[str]]:
+    """What a build decided: success, published cards, violations (code and message: a FHIR register names element
+    paths where YAML names fields), and the cases removed."""
     index = result.site / "gallery" / "index.html"
     cards = list(cards_of(index)) if result.ok and index.exists() else []
-    removed = sorted(re.sub(r"gallery/consents\.\w+:\d+", "<register>", line) for line in result.log.splitlines() if "CG203" in line)
-    return result.ok, cards, findings(result), removed
+    removed = sorted(re.findall(r"case (\S+) removed: .*\((CG20[34]),", result.log))
+    return result.ok, cards, [(code, rest) for code, _, rest in findings(result)], [" ".join(item) for item in removed]
 
 
 def line_of(text: str, needle: str, start: int = 0) -> int:
@@ -68,15 +69,15 @@ def test_fhir_bundle_decides_like_the_yaml_register(project: Project) -> None:
         from_yaml = decisions(project.build())
         project.consents_name = "consents.json"
         project.consents_text = json.dumps(bundle(fhir_register(project)), indent=2)
-        from_fhir = decisions(project.build())
+        result = project.build()
+        from_fhir = decisions(result)
         assert from_fhir == from_yaml, channel
         if channel == "website":
-            ok, _, found, _ = from_fhir
-            assert not ok
-            assert [(code, field) for code, field, _ in found] == [("CG202", "consent C-2026-0002.channels")]
+            assert not from_fhir[0]
+            assert [(code, field) for code, field, _ in findings(result)] == [("CG202", "consent C-2026-0002: Consent.provision.provision")]
         else:
             assert from_fhir[:2] == (True, ["lips-001", "lips-002"])
-            assert from_fhir[3] and "brow-001" in from_fhir[3][0]
+            assert from_fhir[3] == ["brow-001 CG203"]
 
 
 def test_denied_channel_points_at_the_consent_in_the_bundle(project: Project) -> None:
@@ -88,7 +89,9 @@ def test_denied_channel_points_at_the_consent_in_the_bundle(project: Project) ->
     assert not result.ok
     resource = text.index('"value": "C-2026-0002"')
     line = line_of(text, '"provision": [', resource)  # the channel provisions of that consent
-    assert f"gallery/consents.json:{line} (consent C-2026-0002.channels): CG202 [case lips-002]" in result.log, result.log
+    assert f"gallery/consents.json:{line} (consent C-2026-0002: Consent.provision.provision): CG202 [case lips-002]" in result.log, (
+        result.log
+    )
     assert "denies the 'website' channel" in result.log
 
 
@@ -98,7 +101,7 @@ def test_ndjson_register(project: Project) -> None:
     project.consents_text = "\n".join(json.dumps(resource) for resource in fhir_register(project)) + "\n"
     result = project.build()
     assert not result.ok
-    assert "gallery/consents.ndjson:2 (consent C-2026-0002.channels): CG202" in result.log, result.log
+    assert "gallery/consents.ndjson:2 (consent C-2026-0002: Consent.provision.provision): CG202" in result.log, result.log
     project.options["channel"] = "social"
     result = project.build()
     assert result.ok, result.log
@@ -129,10 +132,9 @@ def test_inactive_without_revocation_date_fails_closed(project: Project) -> None
     result = project.build()
     assert not result.ok
     line = line_of(text, '"status": "inactive"')
-    assert f"gallery/consents.json:{line} (consent C-2026-0003.status): CG206" in result.log, result.log
-    assert "revocation date is unknown" in result.log
-    assert "CG201 [case brow-001]" in result.log  # left out of the register, so never treated as valid
-    assert not (result.site / "gallery" / "index.html").exists() or "brow-001" not in cards_of(result.site / "gallery" / "index.html")
+    assert f"gallery/consents.json:{line} (consent C-2026-0003: Consent.status): CG203 [case brow-001]" in result.log, result.log
+    assert "the date is unknown" in result.log and f"{EXTENSION_BASE}revokedOn" in result.log
+    assert_nothing_published(result.site, project.root)
 
 
 def test_bad_json_is_cg109_with_its_line(project: Project) -> None:
@@ -166,7 +168,7 @@ def test_other_resources_and_unknown_fields(project: Project) -> None:
     result = project.build()
     assert not result.ok
     unknown, patient = line_of(text, '"consentNotes"'), line_of(text, '"resourceType": "Patient"') - 1
-    assert f"gallery/consents.json:{unknown} (consent C-2026-0001.consentNotes): CG101" in result.log, result.log
+    assert f"gallery/consents.json:{unknown} (consent C-2026-0001: Consent.consentNotes): CG101" in result.log, result.log
     assert f"gallery/consents.json:{patient} (Bundle.entry[1].resource): CG103" in result.log
     assert "is a Patient resource, not a Consent" in result.log
     assert {code for code, _, _ in findings(result)} == {"CG101", "CG103"}
@@ -180,18 +182,20 @@ def test_missing_pieces_map_to_the_consent_rules(project: Project) -> None:
     first["extension"] = [e for e in first["extension"] if not e["url"].endswith("statements")]
     first["provision"]["action"] = [{"coding": [{"system": CONSENT_ACTION_SYSTEM, "code": "access"}]}]
     del first["provision"]["data"]
-    resources[1]["status"] = "draft"  # not signed: its dateTime is no signature date
+    resources[1]["status"] = "draft"  # not signed, so not in force
     project.consents_name = "consents.json"
     project.consents_text = json.dumps(bundle(resources), indent=2)
     result = project.build()
     assert not result.ok
     found = {(code, field) for code, field, _ in findings(result)}
     assert found == {
-        ("CG206", "consent C-2026-0001.signer"),
-        ("CG206", "consent C-2026-0001.statements"),
-        ("CG208", "consent C-2026-0001.purposes"),
-        ("CG208", "consent C-2026-0001.scope"),
-        ("CG206", "consent C-2026-0002.signed_on"),
+        ("CG206", "consent C-2026-0001: Consent.performer"),
+        ("CG206", "consent C-2026-0001: Consent.extension:statements.extension:revocation"),
+        ("CG206", "consent C-2026-0001: Consent.extension:statements.extension:conditioning"),
+        ("CG206", "consent C-2026-0001: Consent.extension:statements.extension:redisclosure"),
+        ("CG208", "consent C-2026-0001: Consent.provision.purpose"),
+        ("CG208", "consent C-2026-0001: Consent.provision.data"),
+        ("CG213", "consent C-2026-0002: Consent.status"),  # a draft is not in force, whatever else it says
     }, result.log
     assert "release covers HMARKT (actions: access), not marketing" in result.log
 
@@ -214,13 +218,14 @@ def test_records_have_the_yaml_shape(tmp_path: Path, project: Project) -> None:
     assert (consent.permit, consent.deny, consent.purposes) == (("website", "social"), ("paid_ads",), ("marketing",))
     assert (consent.scope.cases, consent.scope.images) == (("lips-001",), ("lips-001-before.jpg", "x.jpg"))
     assert consent.allows == {"face": False, "name": False, "distinctive_marks": False, "testimonial": False}
-    assert consent.statements == {"revocation": True, "conditioning": True, "redisclosure": True, "remuneration": False}
-    assert (consent.material_connection, consent.irrevocable, consent.revoked_on, consent.form_version) == (
+    assert consent.statements == {"revocation": True, "conditioning": True, "redisclosure": True}
+    assert (consent.material_connection, consent.material_connection_recorded, consent.third_party_remuneration, consent.irrevocable) == (
         None,
+        True,
         False,
-        None,
-        "marketing-release-v3",
+        False,
     )
+    assert (consent.revoked_on, consent.form_version, consent.status, consent.source) == (None, "marketing-release-v3", "active", "fhir")
     text = path.read_text()
     assert consent.line == line_of(text, '"resourceType": "Consent"') - 1
 
@@ -256,12 +261,12 @@ def test_fhir_problems_are_reported_not_guessed(tmp_path: Path) -> None:
         return sorted(v.code for v in register.violations if v.where.line == line)
 
     messages = " | ".join(v.message + " " + v.fix for v in register.violations)
-    assert codes(1) == ["CG103"], messages  # the modifierExtension: nothing else of it is read
-    # revokedOnn; dataPeriod, Observation/7, webiste, period in a channel provision, urn:other; no revocation date
-    assert codes(3) == ["CG101", "CG103", "CG103", "CG103", "CG103", "CG103", "CG206"], messages
+    assert codes(1) == ["CG103", "CG103"], messages  # the modifierExtension (the Consent is left out), a partial dateTime
+    # revokedOnn (looks like a revocation: left out); dataPeriod, Observation/7, webiste, period in a channel provision, urn:other
+    assert codes(3) == ["CG101", "CG103", "CG103", "CG103", "CG103", "CG103"], messages
     assert "did you mean 'https://mkdocs-compliant-gallery.dev/fhir/StructureDefinition/revokedOn'?" in messages
     assert "did you mean 'website'?" in messages
-    assert "revocation date is unknown" in messages
+    assert set(register.refused) == {"C-1", "C-2"}
 
 
 def test_duplicate_keys_and_wrong_top_level(tmp_path: Path) -> None:

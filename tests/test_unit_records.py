@@ -6,14 +6,19 @@ changes one line, and lists every violation that must come out (line 0: the file
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from mkdocs_compliant_gallery.records.fhir import CHANNEL_SYSTEM, EXTENSION_BASE
 from mkdocs_compliant_gallery.records.manifest import Manifest, load_manifest
 from mkdocs_compliant_gallery.records.register import Register, load_register
 from mkdocs_compliant_gallery.violations import Violation
+from tests.helpers import consent, fhir_consent
 
 MANIFEST_NAME = "gallery/manifest.yml"
 # Line numbers are on the right; a row replaces text and says where each violation must point.
@@ -350,3 +355,195 @@ def test_register_csv_syntax_error_is_cg109(tmp_path: Path) -> None:
 def test_register_file_missing(tmp_path: Path) -> None:
     register = load_register(tmp_path / "consents.yml", "gallery/consents.yml")
     assert [(v.code, str(v.where)) for v in register.violations] == [("CG105", "gallery/consents.yml")]
+
+
+# -- FHIR registers: what the reader refuses, and where it says so --------------------------------------------------
+
+FHIR_NAME = "gallery/consents.json"
+FHIR_ID = "C-2026-0001"
+Bundle = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FhirFound:
+    """A violation on the `occurrence`-th line holding `needle` (moved by `offset`), at `field`."""
+
+    code: str
+    needle: str
+    field: str
+    offset: int = 0
+    occurrence: int = 0
+
+    def resolve(self, text: str) -> Found:
+        lines = [number for number, line in enumerate(text.splitlines(), start=1) if self.needle in line]
+        assert len(lines) > self.occurrence, f"{self.needle!r} is not on {self.occurrence + 1} lines:\n{text}"
+        return (self.code, lines[self.occurrence] + self.offset, self.field)
+
+
+@dataclass(frozen=True)
+class FhirLoaderRow:
+    change: Callable[[Bundle], None]
+    found: list[FhirFound]
+    refused: bool  # left out of the register and named to the cases that use it
+    hint: str = ""  # text the messages or fixes must contain
+
+
+def consent_resource(bundle: Bundle) -> dict[str, Any]:
+    resource: dict[str, Any] = bundle["entry"][0]["resource"]
+    return resource
+
+
+def on_resource(change: Callable[[dict[str, Any]], None]) -> Callable[[Bundle], None]:
+    return lambda bundle: change(consent_resource(bundle))
+
+
+def extension_url(index: int, url: str) -> Callable[[Bundle], None]:
+    def change(bundle: Bundle) -> None:
+        consent_resource(bundle)["extension"][index]["url"] = url
+
+    return change
+
+
+def add_revoked_on(value: object, where: str = "extension", key: str = "valueDate") -> Callable[[Bundle], None]:
+    """A revokedOn extension on the Consent (`where="extension"`) or on one of its elements (`provision.extension`)."""
+
+    def change(bundle: Bundle) -> None:
+        target = consent_resource(bundle)
+        *parents, leaf = where.split(".")
+        for part in parents:
+            target = target[part]
+        target.setdefault(leaf, []).append({"url": f"{EXTENSION_BASE}revokedOn", key: value})
+
+    return change
+
+
+MODIFIER = [{"url": "https://example.org/fhir/void-unless-countersigned", "valueBoolean": True}]
+OURS = f"consent {FHIR_ID}: "
+STU3_ACT_REASON = "http://hl7.org/fhir/v3/ActReason"
+REFUSED_REVOCATION = "never taken as 'not revoked'"
+
+FHIR_LOADER_ROWS: dict[str, FhirLoaderRow] = {
+    "valid-fhir-consent": FhirLoaderRow(lambda bundle: None, [], False),
+    "CG103-modifierExtension-on-provision-data": FhirLoaderRow(
+        on_resource(lambda r: r["provision"]["data"][0].update(modifierExtension=MODIFIER)),
+        [FhirFound("CG103", '"modifierExtension"', OURS + "Consent.provision.data[0].modifierExtension")],
+        True,
+        "modifierExtension",
+    ),
+    "CG103-modifierExtension-on-a-performer": FhirLoaderRow(
+        on_resource(lambda r: r["performer"][0].update(modifierExtension=MODIFIER)),
+        [FhirFound("CG103", '"modifierExtension"', OURS + "Consent.performer[0].modifierExtension")],
+        True,
+    ),
+    "CG103-modifierExtension-on-a-channel-provision": FhirLoaderRow(
+        on_resource(lambda r: r["provision"]["provision"][1].update(modifierExtension=MODIFIER)),
+        [FhirFound("CG103", '"modifierExtension"', OURS + "Consent.provision.provision[1].modifierExtension")],
+        True,
+    ),
+    "CG103-modifierExtension-on-the-bundle-entry": FhirLoaderRow(
+        lambda bundle: bundle["entry"][0].update(modifierExtension=MODIFIER),
+        [FhirFound("CG103", '"modifierExtension"', "Bundle.entry[0].modifierExtension")],
+        True,
+    ),
+    "CG101-our-url-over-http": FhirLoaderRow(
+        extension_url(3, f"http://{EXTENSION_BASE.removeprefix('https://')}materialConnection"),
+        [FhirFound("CG101", "http://mkdocs-compliant-gallery.dev", OURS + "Consent.extension[3]", offset=-1)],
+        False,
+        f"did you mean '{EXTENSION_BASE}materialConnection'?",
+    ),
+    "CG101-our-url-in-other-letter-case": FhirLoaderRow(
+        extension_url(5, f"{EXTENSION_BASE}Irrevocable"),
+        [FhirFound("CG101", "/Irrevocable", OURS + "Consent.extension[5]", offset=-1)],
+        False,
+        "did you mean",
+    ),
+    "CG101-revokedOn-with-a-trailing-slash-is-refused": FhirLoaderRow(
+        on_resource(lambda r: r["extension"].append({"url": f"{EXTENSION_BASE}revokedOn/", "valueDate": "2026-11-01"})),
+        [FhirFound("CG101", "revokedOn/", OURS + "Consent.extension[6]", offset=-1)],
+        True,
+        REFUSED_REVOCATION,
+    ),
+    "CG103-revokedOn-null": FhirLoaderRow(
+        add_revoked_on(None),
+        [FhirFound("CG103", "revokedOn", OURS + "Consent.extension[6].valueDate", offset=-1)],
+        True,
+        REFUSED_REVOCATION,
+    ),
+    "CG103-revokedOn-a-partial-date": FhirLoaderRow(
+        add_revoked_on("2026-11"), [FhirFound("CG103", "revokedOn", OURS + "Consent.extension[6].valueDate", offset=-1)], True
+    ),
+    "CG103-revokedOn-as-text": FhirLoaderRow(
+        add_revoked_on("2026-11-01", key="valueString"), [FhirFound("CG103", "revokedOn", OURS + "Consent.extension[6]", offset=-1)], True
+    ),
+    "CG103-revokedOn-on-the-provision": FhirLoaderRow(
+        add_revoked_on("2026-11-01", "provision.extension"),
+        [FhirFound("CG103", "revokedOn", OURS + "Consent.provision.extension[0]", offset=-1)],
+        True,
+        "belongs on the Consent itself",
+    ),
+    "CG101-CG103-revokedOn-as-an-element": FhirLoaderRow(
+        on_resource(lambda r: r.update(revokedOn="2026-11-01")),
+        [FhirFound("CG101", '"revokedOn"', OURS + "Consent.revokedOn"), FhirFound("CG103", '"revokedOn"', OURS + "Consent.revokedOn")],
+        True,
+    ),
+    "CG103-a-hospital-withdrawal-extension": FhirLoaderRow(
+        on_resource(
+            lambda r: r["extension"].append({"url": "https://hospital.example/fhir/consent-withdrawn-date", "valueDate": "2026-11-01"})
+        ),
+        [FhirFound("CG103", "consent-withdrawn-date", OURS + "Consent.extension[6]", offset=-1)],
+        True,
+        f"{EXTENSION_BASE}revokedOn",
+    ),
+    "CG103-status-not-an-R4-status": FhirLoaderRow(
+        on_resource(lambda r: r.update(status="withdrawn")), [FhirFound("CG103", '"status": "withdrawn"', OURS + "Consent.status")], True
+    ),
+    "CG103-STU3-purpose-system": FhirLoaderRow(
+        on_resource(lambda r: r["provision"]["purpose"][0].update(system=STU3_ACT_REASON)),
+        [FhirFound("CG103", STU3_ACT_REASON, OURS + "Consent.provision.purpose[0].system", offset=-1)],
+        False,
+        f"'{STU3_ACT_REASON}' is the FHIR STU3 URL of this code system; an R4 Consent uses 'http://terminology.hl7.org/CodeSystem/v3-ActReason'",
+    ),
+    "CG103-STU3-action-system": FhirLoaderRow(
+        on_resource(lambda r: r["provision"]["action"][0]["coding"][0].update(system="http://hl7.org/fhir/consentaction")),
+        [FhirFound("CG103", "http://hl7.org/fhir/consentaction", OURS + "Consent.provision.action[0].coding[0].system", offset=-1)],
+        False,
+        "http://terminology.hl7.org/CodeSystem/consentaction",
+    ),
+    "CG102-no-identifier-names-the-element": FhirLoaderRow(
+        on_resource(lambda r: r.pop("identifier")),
+        [FhirFound("CG102", '"resource": {', "Bundle.entry[0].resource: Consent.identifier[0].value")],
+        True,  # left out: no case can name it
+    ),
+    "CG103-channel-system-over-http": FhirLoaderRow(
+        on_resource(
+            lambda r: r["provision"]["provision"][0]["code"][0]["coding"][0].update(system=CHANNEL_SYSTEM.replace("https", "http"))
+        ),
+        [FhirFound("CG103", CHANNEL_SYSTEM.replace("https", "http"), OURS + "Consent.provision.provision[0].code[0].coding[0]", offset=-1)],
+        False,
+        f"did you mean '{CHANNEL_SYSTEM}'?",
+    ),
+    "CG103-nested-permit-cannot-narrow-data": FhirLoaderRow(
+        on_resource(lambda r: r["provision"]["provision"][0].update(data=r["provision"]["data"])),
+        [FhirFound("CG103", '"data": [', OURS + "Consent.provision.provision[0].data", occurrence=1)],
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("row", FHIR_LOADER_ROWS.values(), ids=FHIR_LOADER_ROWS.keys())
+def test_fhir_loader_problem(tmp_path: Path, row: FhirLoaderRow) -> None:
+    bundle: Bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": fhir_consent(consent(FHIR_ID, "lips-001", "P-10001"))}],
+    }
+    row.change(bundle)
+    text = json.dumps(bundle, indent=2)
+    register = load_register_text(tmp_path, text, FHIR_NAME)
+    report = "\n".join(v.format() for v in register.violations)
+    assert found_in(register.violations) == sorted(f.resolve(text) for f in row.found), report
+    assert all(v.where.file == FHIR_NAME for v in register.violations)
+    assert (FHIR_ID not in register.consents) is row.refused, report
+    if row.refused and "identifier" in consent_resource(bundle):
+        assert register.refused[FHIR_ID] in register.violations  # a case naming it is told this reason
+    assert row.hint in report

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,9 @@ from typing import Any
 import pytest
 import yaml
 
+from mkdocs_compliant_gallery.audit.publications import history_of
 from mkdocs_compliant_gallery.catalogue import RULES
+from mkdocs_compliant_gallery.records.fhir import CASE_SYSTEM, CHANNEL_SYSTEM, EXTENSION_BASE, PARTICIPATION_SYSTEM
 from mkdocs_compliant_gallery.records.manifest import Case, Manifest, Treatment, load_manifest
 from mkdocs_compliant_gallery.records.register import Consent, Register, load_register
 from mkdocs_compliant_gallery.rules.consent import consent_violations
@@ -28,7 +31,7 @@ from mkdocs_compliant_gallery.rules.decide import decide, decide_all
 from mkdocs_compliant_gallery.rules.disclosures import GUARANTEE_WORDS, disclosure_violations
 from mkdocs_compliant_gallery.rules.jurisdictions import pack_violations
 from mkdocs_compliant_gallery.violations import Severity, Violation, Where
-from tests.helpers import BUILD_DATE, TREATMENTS, case, consent
+from tests.helpers import BUILD_DATE, TREATMENTS, case, consent, fhir_consent
 
 MANIFEST = "gallery/manifest.yml"
 REGISTER = "gallery/consents.yml"
@@ -47,6 +50,7 @@ class Clinic:
     consent: dict[str, Any]
     treatments: dict[str, Any]
     rules: Rules
+    log: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # the publication log, one build per item
 
 
 def valid_clinic() -> Clinic:
@@ -159,6 +163,28 @@ def on_rules(**changes: Any) -> Mutation:
     return mutate
 
 
+def on_log(*builds: dict[str, Any]) -> Mutation:
+    """Builds in the publication log before this one (as `audit.publications` writes them)."""
+
+    def mutate(clinic: Clinic) -> None:
+        clinic.log.extend(builds)
+
+    return mutate
+
+
+def published(build_date: str, consent_id: str = CONSENT_ID) -> dict[str, Any]:
+    """A build that published the case under `consent_id`."""
+    return {"time": f"{build_date}T09:00:00+00:00", "build_date": build_date, "published": [{"case": CASE_ID, "consent": consent_id}]}
+
+
+def removed(build_date: str, ended_on: str | None, code: str = "CG203") -> dict[str, Any]:
+    """A build that took the case down (withdrawal or expiry) of a release that ended on `ended_on`."""
+    entry = {"case": CASE_ID, "consent": CONSENT_ID, "code": code, "reason": "consent withdrawn"}
+    if ended_on:
+        entry["ended_on"] = ended_on
+    return {"time": f"{build_date}T09:00:00+00:00", "build_date": build_date, "published": [], "removed": [entry]}
+
+
 def both(*mutations: Mutation) -> Mutation:
     def mutate(clinic: Clinic) -> None:
         for mutation in mutations:
@@ -224,6 +250,8 @@ def prepared(tmp_path: Path, row: Row) -> tuple[Clinic, Loaded]:
 
 REMOVED, ERROR, WARNING = Severity.REMOVED, Severity.ERROR, Severity.WARNING
 FAIL_ON_WITHDRAWN = on_rules(fail_on_withdrawn=True)
+# The case says it is the release's patient: what a treatment scope needs to cover it.
+SAME_PATIENT = on_case(patient_ref="P-10001")
 
 CONSENT_ROWS: dict[str, Row] = {
     "valid-release": Row(on_case(), []),
@@ -262,7 +290,9 @@ CONSENT_ROWS: dict[str, Row] = {
     ),
     "representative-with-authority-publishes": Row(on_consent(signer="representative", representative_authority="parent of a minor"), []),
     "CG206-no-purpose": Row(on_consent(purposes=None), [in_consent("CG206", "purposes", CONSENT_START)]),
-    "CG206-revocation-statement-missing": Row(on_consent(statements__revocation=False), [in_consent("CG206", "statements")]),
+    "CG206-revocation-statement-false": Row(
+        on_consent(statements__revocation=False), [Expect("CG206", REGISTER, "statements:", f"consent {CONSENT_ID}.statements.revocation")]
+    ),
     "CG206-remuneration-not-stated": Row(on_consent(third_party_remuneration=True), [in_consent("CG206", "third_party_remuneration")]),
     "CG207-irrevocable": Row(on_consent(irrevocable=True), [in_consent("CG207", "irrevocable")]),
     "CG208-purpose-not-marketing": Row(on_consent(purposes=["treatment"]), [in_consent("CG208", "purposes")]),
@@ -272,17 +302,25 @@ CONSENT_ROWS: dict[str, Row] = {
         on_consent(scope={"images": ["lips-001-before.jpg"]}),
         [Expect("CG208", MANIFEST, "src: photos/lips-001-after.jpg", f"case {CASE_ID}.photos")],
     ),
-    "CG208-another-treatment": Row(on_consent(scope={"treatment": "wrinkle-relaxer"}), [in_consent("CG208", "scope")]),
+    "CG208-another-treatment": Row(both(on_consent(scope={"treatment": "wrinkle-relaxer"}), SAME_PATIENT), [in_consent("CG208", "scope")]),
     "CG208-date-range-but-no-treated_on": Row(
-        on_consent(scope={"treatment": "lip-filler", "from": "2026-01-01", "to": "2026-01-31"}),
+        both(on_consent(scope={"treatment": "lip-filler", "from": "2026-01-01", "to": "2026-01-31"}), SAME_PATIENT),
         [in_case("CG208", "treated_on", CASE_START)],
     ),
     "CG208-treated-outside-the-date-range": Row(
-        both(on_consent(scope={"treatment": "lip-filler", "from": "2026-01-01", "to": "2026-01-31"}), on_case(treated_on="2026-02-10")),
+        both(
+            on_consent(scope={"treatment": "lip-filler", "from": "2026-01-01", "to": "2026-01-31"}),
+            on_case(treated_on="2026-02-10"),
+            SAME_PATIENT,
+        ),
         [in_consent("CG208", "scope")],
     ),
     "treated-inside-the-date-range-publishes": Row(
-        both(on_consent(scope={"treatment": "lip-filler", "from": "2026-01-01", "to": "2026-01-31"}), on_case(treated_on="2026-01-10")),
+        both(
+            on_consent(scope={"treatment": "lip-filler", "from": "2026-01-01", "to": "2026-01-31"}),
+            on_case(treated_on="2026-01-10"),
+            SAME_PATIENT,
+        ),
         [],
     ),
     "CG209-face-shown-not-allowed": Row(on_case(shows__face=True), [in_case("CG209", "shows")]),
@@ -298,6 +336,79 @@ CONSENT_ROWS: dict[str, Row] = {
         both(on_consent(expires_on="2026-12-01"), on_rules(channel="print")),
         [in_consent("CG202", "channels")],
     ),
+    # A release belongs to one patient: named cases or photos bind it; a treatment scope binds through patient_ref.
+    "CG208-treatment-scope-case-without-patient_ref": Row(
+        on_consent(scope={"treatment": "lip-filler"}), [in_case("CG208", "patient_ref", CASE_START)]
+    ),
+    "CG208-treatment-scope-case-of-another-patient": Row(
+        both(on_consent(scope={"treatment": "lip-filler"}), on_case(patient_ref="P-20002")), [in_case("CG208", "patient_ref")]
+    ),
+    "CG208-treatment-scope-release-without-patient_ref": Row(
+        both(on_consent(scope={"treatment": "lip-filler"}, patient_ref=None), SAME_PATIENT), [in_consent("CG208", "scope")]
+    ),
+    "treatment-scope-with-the-release-patient_ref-publishes": Row(both(on_consent(scope={"treatment": "lip-filler"}), SAME_PATIENT), []),
+    "CG208-named-case-of-another-patient": Row(on_case(patient_ref="P-20002"), [in_case("CG208", "patient_ref")]),
+    "named-case-with-its-own-patient_ref-publishes": Row(SAME_PATIENT, []),
+    "named-photos-bind-without-patient_ref": Row(on_consent(scope={"images": ["lips-001-before.jpg", "photos/lips-001-after.jpg"]}), []),
+    # Withdrawal from the earliest evidence.
+    "CG203-received-before-revoked_on": Row(
+        on_consent(revoked_on="2026-12-01", revocation_received_on="2026-11-01"),
+        [in_consent("CG203", "revocation_received_on", severity=REMOVED)],
+    ),
+    "CG203-received-only": Row(
+        on_consent(revocation_received_on="2026-11-20"), [in_consent("CG203", "revocation_received_on", severity=REMOVED)]
+    ),
+    "CG203-revoked_on-before-received": Row(
+        on_consent(revoked_on="2026-10-01", revocation_received_on="2026-10-05"), [in_consent("CG203", "revoked_on", severity=REMOVED)]
+    ),
+    "received-after-the-build-date-publishes": Row(on_consent(revocation_received_on="2026-11-24"), []),
+    # No silent defaults where the law asks for a statement.
+    "CG206-material_connection-not-recorded": Row(
+        on_consent(material_connection=None), [in_consent("CG206", "material_connection", CONSENT_START)]
+    ),
+    "CG206-third_party_remuneration-not-recorded": Row(
+        on_consent(third_party_remuneration=None), [in_consent("CG206", "third_party_remuneration", CONSENT_START)]
+    ),
+    "CG206-irrevocable-not-recorded": Row(on_consent(irrevocable=None), [in_consent("CG206", "irrevocable", CONSENT_START)]),
+    "CG206-conditioning-statement-not-recorded": Row(
+        on_consent(statements={"revocation": True, "redisclosure": True}),
+        [Expect("CG206", REGISTER, "statements:", f"consent {CONSENT_ID}.statements.conditioning")],
+    ),
+    "CG206-no-statements-at-all": Row(
+        on_consent(statements=None),
+        [
+            Expect("CG206", REGISTER, CONSENT_START, f"consent {CONSENT_ID}.statements.{key}")
+            for key in ("revocation", "conditioning", "redisclosure")
+        ],
+    ),
+    # Signed before its first publication (the release is signed on 2026-03-02).
+    "CG212-signed-after-a-build-that-published-the-case": Row(
+        on_log(published("2026-02-01"), published("2026-02-15"), published("2026-04-01")), [in_consent("CG212", "signed_on")]
+    ),
+    "published-on-the-signing-day-and-after-passes": Row(on_log(published("2026-03-02"), published("2026-04-01")), []),
+    "published-earlier-under-another-release-passes": Row(on_log(published("2026-02-01", "C-2025-0009")), []),
+    # A case taken down comes back only under a release signed after that, naming it.
+    "CG208-comeback-under-the-withdrawn-release": Row(
+        on_log(published("2026-04-01"), removed("2026-06-02", "2026-06-01")), [in_consent("CG208", "signed_on")]
+    ),
+    "comeback-under-a-later-release-naming-the-case-passes": Row(
+        both(on_log(removed("2026-06-02", "2026-06-01")), on_consent(signed_on="2026-06-10")), []
+    ),
+    "CG208-comeback-signed-on-the-day-it-ended": Row(
+        both(on_log(removed("2026-06-02", "2026-06-01")), on_consent(signed_on="2026-06-01")), [in_consent("CG208", "signed_on")]
+    ),
+    "CG208-comeback-under-a-later-treatment-release": Row(
+        both(
+            on_log(removed("2026-06-02", "2026-06-01")), on_consent(signed_on="2026-06-10", scope={"treatment": "lip-filler"}), SAME_PATIENT
+        ),
+        [in_consent("CG208", "scope")],
+    ),
+    "CG208-comeback-old-log-without-ended_on-uses-the-build-date": Row(
+        both(on_log(removed("2026-06-02", None)), on_consent(signed_on="2026-06-02")), [in_consent("CG208", "signed_on")]
+    ),
+    "CG208-comeback-after-expiry-renewed-in-place": Row(
+        both(on_log(removed("2026-06-02", "2026-06-01", "CG204")), on_consent(expires_on="2029-01-01")), [in_consent("CG208", "signed_on")]
+    ),
 }
 
 
@@ -305,7 +416,7 @@ CONSENT_ROWS: dict[str, Row] = {
 def test_consent_rule(tmp_path: Path, row: Row) -> None:
     clinic, loaded = prepared(tmp_path, row)
     consent = loaded.register.consents.get(loaded.case.consent_id or "")
-    check(consent_violations(loaded.case, consent, loaded.register, clinic.rules), row, loaded)
+    check(consent_violations(loaded.case, consent, loaded.register, clinic.rules, history_of(clinic.log)), row, loaded)
 
 
 # -- CG401-CG405: what a visitor reads ------------------------------------------------------------------------------
@@ -422,6 +533,218 @@ def test_pack_rule(tmp_path: Path, row: Row) -> None:
     clinic, loaded = prepared(tmp_path, row)
     assert loaded.treatment is not None
     check(pack_violations(loaded.case, loaded.consent, loaded.treatment, clinic.rules), row, loaded)
+
+
+# -- FHIR registers: the same rules with FHIR's meaning -----------------------------------------------------------
+
+REGISTER_JSON = "gallery/consents.json"
+OTHER_ID = "C-2026-0009"
+Resource = dict[str, Any]
+ResourceChange = Callable[[Resource], None]
+
+
+@dataclass(frozen=True)
+class FhirExpect:
+    """One violation in the JSON register: the `occurrence`-th line holding `needle`, moved by `offset` (an object
+    starts on the line before its first key), and the element path after the consent."""
+
+    code: str
+    needle: str
+    field: str
+    consent: str = CONSENT_ID
+    offset: int = 0
+    occurrence: int = 0
+    severity: Severity | None = None
+
+    def resolve(self, text: str) -> tuple[str, Where, Severity]:
+        lines = [number for number, line in enumerate(text.splitlines(), start=1) if self.needle in line]
+        assert len(lines) > self.occurrence, f"{self.needle!r} is not on {self.occurrence + 1} lines of the register:\n{text}"
+        where = Where(REGISTER_JSON, lines[self.occurrence] + self.offset, f"consent {self.consent}: {self.field}")
+        return self.code, where, self.severity or RULES[self.code].severity
+
+
+@dataclass(frozen=True)
+class FhirRow:
+    change: ResourceChange
+    expect: list[FhirExpect]
+    others: tuple[Resource, ...] = ()  # more Consents in the same Bundle, after the case's own
+
+
+def fhir_load(root: Path, change: ResourceChange, others: tuple[Resource, ...]) -> tuple[Loaded, str]:
+    """The valid clinic with its register as a FHIR Bundle: the case's Consent changed by `change`, then `others`."""
+    clinic = valid_clinic()
+    loaded = load(root, clinic)  # the manifest and photos; the YAML register is not used
+    resource = fhir_consent(clinic.consent)
+    change(resource)
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in (resource, *others)]}
+    text = json.dumps(bundle, indent=2)
+    (root / REGISTER_JSON).write_text(text, encoding="utf-8")
+    register = load_register(root / REGISTER_JSON, REGISTER_JSON)
+    consent = register.consents.get(CONSENT_ID)
+    assert consent is not None, [v.format() for v in register.violations]
+    return dataclasses.replace(loaded, register=register, consent=consent), text
+
+
+def fhir_set(path: str, value: object) -> ResourceChange:
+    """Set a dotted element (list items by index: provision.provision.0.type); None deletes it."""
+
+    def change(resource: Resource) -> None:
+        _set(resource, path, value)
+
+    return change
+
+
+def add_extension(name: str, **value: object) -> ResourceChange:
+    def change(resource: Resource) -> None:
+        resource["extension"].append({"url": f"{EXTENSION_BASE}{name}", **value})
+
+    return change
+
+
+def drop_extension(name: str) -> ResourceChange:
+    def change(resource: Resource) -> None:
+        resource["extension"] = [e for e in resource["extension"] if e["url"] != f"{EXTENSION_BASE}{name}"]
+
+    return change
+
+
+def changes(*steps: ResourceChange) -> ResourceChange:
+    def change(resource: Resource) -> None:
+        for step in steps:
+            step(resource)
+
+    return change
+
+
+def other_consent(
+    signed: str | None, patient: str = "P-10001", kind: str = "deny", nested: list[Resource] | None = None, purpose: str = "HMARKT"
+) -> Resource:
+    """Another Consent of the register: by default a later refusal of the same patient, of every case."""
+    record = consent(OTHER_ID, CASE_ID, patient)
+    resource = fhir_consent(record)
+    if signed is None:
+        del resource["dateTime"]
+    else:
+        resource["dateTime"] = signed
+    resource["provision"]["type"] = kind
+    resource["provision"]["purpose"][0]["code"] = purpose
+    del resource["provision"]["data"]
+    resource["provision"]["provision"] = nested or []
+    return resource
+
+
+def case_data(case_id: str = CASE_ID) -> list[Resource]:
+    return [{"meaning": "instance", "reference": {"identifier": {"system": CASE_SYSTEM, "value": case_id}}}]
+
+
+RECIPIENT = {"system": PARTICIPATION_SYSTEM, "code": "IRCP"}
+JOURNAL_ONLY = [{"role": {"coding": [RECIPIENT]}, "reference": {"reference": "Organization/journal-of-aesthetics"}}]
+WEBSITE_RECIPIENT = [{"role": {"coding": [RECIPIENT]}, "reference": {"identifier": {"system": CHANNEL_SYSTEM, "value": "website"}}}]
+REVOKED_IN_2027 = add_extension("revokedOn", valueDate="2027-01-01")
+OLD_ACT_REASON = "http://hl7.org/fhir/v3/ActReason"
+RESOURCE_START = '"resource": {'
+
+FHIR_ROWS: dict[str, FhirRow] = {
+    "valid-fhir-release": FhirRow(changes(), []),
+    **{
+        f"CG213-status-{status}": FhirRow(fhir_set("status", status), [FhirExpect("CG213", f'"status": "{status}"', "Consent.status")])
+        for status in ("draft", "proposed", "rejected", "entered-in-error")
+    },
+    "CG203-inactive-dated-by-meta.lastUpdated": FhirRow(
+        changes(fhir_set("status", "inactive"), fhir_set("meta", {"lastUpdated": "2026-11-01T09:00:00Z"})),
+        [FhirExpect("CG203", '"lastUpdated"', "Consent.meta.lastUpdated", severity=REMOVED)],
+    ),
+    "CG203-inactive-with-a-later-revokedOn-is-not-in-force": FhirRow(
+        changes(fhir_set("status", "inactive"), REVOKED_IN_2027),
+        [FhirExpect("CG203", "revokedOn", "Consent.extension[6]", offset=-1, severity=REMOVED)],
+    ),
+    "CG203-inactive-without-a-date-fails-closed": FhirRow(
+        fhir_set("status", "inactive"), [FhirExpect("CG203", '"status": "inactive"', "Consent.status", severity=ERROR)]
+    ),
+    "active-with-a-later-revokedOn-publishes": FhirRow(REVOKED_IN_2027, []),
+    "CG203-revocationReceivedOn-before-revokedOn": FhirRow(
+        changes(REVOKED_IN_2027, add_extension("revocationReceivedOn", valueDate="2026-11-02")),
+        [FhirExpect("CG203", "revocationReceivedOn", "Consent.extension[7]", offset=-1, severity=REMOVED)],
+    ),
+    "CG213-period-starts-after-the-build-date": FhirRow(
+        fhir_set("provision.period.start", "2026-12-01"),
+        [FhirExpect("CG213", '"start": "2026-12-01"', "Consent.provision.period.start")],
+    ),
+    "CG202-actor-limits-the-release-to-a-journal": FhirRow(
+        fhir_set("provision.actor", JOURNAL_ONLY), [FhirExpect("CG202", '"actor": [', "Consent.provision.actor")]
+    ),
+    "actor-naming-the-website-as-recipient-publishes": FhirRow(fhir_set("provision.actor", WEBSITE_RECIPIENT), []),
+    "CG202-website-permit-limited-to-a-practitioner": FhirRow(
+        fhir_set("provision.provision.0.actor", [{"role": {"coding": [RECIPIENT]}, "reference": {"reference": "Practitioner/f204"}}]),
+        [FhirExpect("CG202", '"actor": [', "Consent.provision.provision[0].actor", occurrence=1)],
+    ),
+    "CG208-a-deny-provision-names-the-case": FhirRow(
+        lambda resource: resource["provision"]["provision"].append({"type": "deny", "data": case_data()}),
+        [FhirExpect("CG208", '"type": "deny"', "Consent.provision.provision[3]", offset=-1, occurrence=1)],
+    ),
+    "deny-provision-naming-another-case-publishes": FhirRow(
+        lambda resource: resource["provision"]["provision"].append({"type": "deny", "data": case_data("lips-002")}), []
+    ),
+    "CG206-another-Patient-signed-so-a-representative": FhirRow(
+        fhir_set("performer", [{"reference": "Patient/mother-of-the-patient"}]),
+        [FhirExpect("CG206", RESOURCE_START, "Consent.extension:representativeAuthority")],
+    ),
+    "CG206-materialConnection-missing": FhirRow(
+        drop_extension("materialConnection"), [FhirExpect("CG206", RESOURCE_START, "Consent.extension:materialConnection")]
+    ),
+    "CG206-thirdPartyRemuneration-missing": FhirRow(
+        drop_extension("thirdPartyRemuneration"), [FhirExpect("CG206", RESOURCE_START, "Consent.extension:thirdPartyRemuneration")]
+    ),
+    "CG206-irrevocable-missing": FhirRow(
+        drop_extension("irrevocable"), [FhirExpect("CG206", RESOURCE_START, "Consent.extension:irrevocable")]
+    ),
+    "CG206-conditioning-statement-missing": FhirRow(
+        lambda resource: resource["extension"][2]["extension"].pop(1),
+        [FhirExpect("CG206", "StructureDefinition/statements", "Consent.extension[2].extension:conditioning", offset=-1)],
+    ),
+    "CG208-STU3-purpose-system-is-not-marketing": FhirRow(
+        fhir_set("provision.purpose", [{"system": OLD_ACT_REASON, "code": "HMARKT"}]),
+        [FhirExpect("CG208", '"purpose": [', "Consent.provision.purpose")],
+    ),
+    "CG203-a-later-refusal-of-the-same-patient": FhirRow(
+        changes(),
+        [FhirExpect("CG203", '"type": "deny"', "Consent.provision.type", consent=OTHER_ID, occurrence=1, severity=REMOVED)],
+        (other_consent("2026-06-01"),),
+    ),
+    "CG203-an-undated-refusal-counts-as-later": FhirRow(
+        changes(),
+        [FhirExpect("CG203", '"type": "deny"', "Consent.provision.type", consent=OTHER_ID, occurrence=1, severity=REMOVED)],
+        (other_consent(None),),
+    ),
+    "CG203-a-later-release-with-a-deny-provision-naming-the-case": FhirRow(
+        changes(),
+        [
+            FhirExpect(
+                "CG203", '"type": "deny"', "Consent.provision.provision[0]", consent=OTHER_ID, offset=-1, occurrence=1, severity=REMOVED
+            )
+        ],
+        (other_consent("2026-07-01", kind="permit", nested=[{"type": "deny", "data": case_data()}]),),
+    ),
+    "an-earlier-refusal-is-overridden-by-this-release": FhirRow(changes(), [], (other_consent("2026-01-15"),)),
+    "a-refusal-of-another-patient-does-not-count": FhirRow(changes(), [], (other_consent("2026-06-01", patient="P-20002"),)),
+    "a-refusal-for-treatment-purposes-does-not-count": FhirRow(changes(), [], (other_consent("2026-06-01", purpose="TREAT"),)),
+    "a-later-refusal-that-permits-the-website-does-not-count": FhirRow(
+        changes(),
+        [],
+        (other_consent("2026-06-01", nested=[{"type": "permit", "code": [{"coding": [{"system": CHANNEL_SYSTEM, "code": "website"}]}]}]),),
+    ),
+}
+
+
+@pytest.mark.parametrize("row", FHIR_ROWS.values(), ids=FHIR_ROWS.keys())
+def test_fhir_consent_rule(tmp_path: Path, row: FhirRow) -> None:
+    clinic = valid_clinic()
+    loaded, text = fhir_load(tmp_path, row.change, row.others)
+    found = consent_violations(loaded.case, loaded.consent, loaded.register, clinic.rules)
+    actual = sorted(((v.code, v.where, v.severity) for v in found), key=repr)
+    expected = sorted((e.resolve(text) for e in row.expect), key=repr)
+    assert actual == expected, "\n".join(v.format() for v in found) or "no violation"
+    assert all(v.case == CASE_ID for v in found)
 
 
 # -- one decision per case ------------------------------------------------------------------------------------------

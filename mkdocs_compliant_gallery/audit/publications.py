@@ -64,6 +64,82 @@ def read_log(compliance_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return records, problems
 
 
+@dataclass(frozen=True)
+class Publication:
+    """One build that published a case, as the log recorded it."""
+
+    build_date: dt.date
+    time: str
+    consent: str
+    pages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The latest time a case was taken down for withdrawal or expiry: the first build of that removal."""
+
+    build_date: dt.date
+    ended_on: dt.date  # when its release stopped being in force; the build date when the log does not say
+    code: str
+    consent: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PublicationHistory:
+    """What the publication log says about each case: every build that published it, and its latest removal."""
+
+    publications: dict[str, tuple[Publication, ...]] = field(default_factory=dict)
+    removals: dict[str, Removal] = field(default_factory=dict)
+
+
+# Removals after which a case comes back only under a new release that names it (rules/consent.py).
+TAKEDOWN_CODES = ("CG203", "CG204")
+
+
+def history_of(records: list[Any]) -> PublicationHistory:
+    """The history of every case in the log, oldest build first. Entries it cannot read are skipped, never guessed."""
+    published: dict[str, list[Publication]] = {}
+    removals: dict[str, Removal] = {}
+    state: dict[str, str] = {}  # case -> "published" | "removed", as of the build read last
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        build_date = _date(record.get("build_date"))
+        if build_date is None:
+            continue
+        for entry in _entries(record.get("published")):
+            case, consent = entry.get("case"), entry.get("consent")
+            if isinstance(case, str):
+                pages = tuple(str(page) for page in entry.get("pages") or () if isinstance(page, str))
+                published.setdefault(case, []).append(Publication(build_date, str(record.get("time", "")), str(consent or ""), pages))
+                state[case] = "published"
+        for entry in _entries(record.get("removed")):
+            case = entry.get("case")
+            if not isinstance(case, str) or entry.get("code") not in TAKEDOWN_CODES:
+                continue
+            if state.get(case) != "removed":
+                ended = _date(entry.get("ended_on")) or build_date
+                removals[case] = Removal(
+                    build_date, min(ended, build_date), str(entry["code"]), str(entry.get("consent") or ""), str(entry.get("reason") or "")
+                )
+            state[case] = "removed"
+    return PublicationHistory({case: tuple(items) for case, items in published.items()}, removals)
+
+
+def _entries(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _date(value: object) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 def append_record(compliance_dir: Path, record: BuildRecord) -> Path:
     """Append one record; earlier lines are never rewritten. The write is one `write` of one line."""
     compliance_dir.mkdir(parents=True, exist_ok=True)

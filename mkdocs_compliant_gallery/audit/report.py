@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +86,17 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class Breach:
+    """A build that published a case under a release signed only later: what a breach notice needs (CG212)."""
+
+    time: str
+    build_date: str
+    consent: str
+    signed_on: str
+    pages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Thumbnail:
     """One before/after pair, as data: URIs of processed JPEGs."""
 
@@ -125,6 +136,7 @@ class CaseRow:
     thumbnails: list[Thumbnail] = field(default_factory=list)
     approval: str = ""  # where the case stands against its approval ("approved by ... on ...", "never approved", ...)
     published_under: str = ""  # the approval of its last publication, from the log
+    breaches: list[Breach] = field(default_factory=list)  # publications before the release was signed
 
     @property
     def label(self) -> str:
@@ -172,6 +184,11 @@ class StatusReport:
         return sum(1 for row in self.rows if row.status == status)
 
     @property
+    def breaches(self) -> list[tuple[str, Breach]]:
+        """(case, build) for every publication the log shows before its release was signed."""
+        return [(row.case, breach) for row in self.rows for breach in row.breaches]
+
+    @property
     def build_fails(self) -> bool:
         return self.errors > 0
 
@@ -207,8 +224,13 @@ def unused_consents(gallery: GalleryBuild) -> list[UnusedConsent]:
 
 def consent_state(consent: Consent, today: dt.date) -> str:
     """A short description of where a consent stands on `today`."""
-    if consent.revoked_on and consent.revoked_on <= today:
-        return f"withdrawn on {consent.revoked_on}"
+    withdrawn = consent.withdrawn_on
+    if consent.status == "inactive":
+        return f"withdrawn on {withdrawn}" if withdrawn else "withdrawn (status inactive, date unknown)"
+    if withdrawn and withdrawn <= today:
+        return f"withdrawn on {withdrawn}"
+    if consent.status not in (None, "active"):
+        return f"not in force (status {consent.status})"
     if consent.expires_on and consent.expires_on < today:
         return f"expired on {consent.expires_on}"
     if consent.expiry_event and consent.event_occurred_on and consent.event_occurred_on <= today:
@@ -283,6 +305,7 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
     errors, warnings = gallery.errors(), gallery.warnings()
     report.errors, report.warnings = len(errors), len(warnings)
     records, report.log_problems = publications.read_log(settings.compliance_dir)
+    history = publications.history_of(records)
     receipts, receipt_problems = read_receipts(settings.compliance_dir)
     report.log_problems.extend(receipt_problems)
     if records:
@@ -316,7 +339,7 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
         if removed is not None:
             row.status = "removed"
             row.reason, row.reason_code = scrub(removed.message), removed.code
-            row.removed_on = _removal_date(removed, consent)
+            row.removed_on = decision.ended_on.isoformat() if decision and decision.ended_on else _removal_date(removed, consent)
         elif case_id in gallery.plan.published and not case_errors:
             row.status = "expiring" if case_id in soon else "published"
         row.problems = [_problem(v, scrub) for v in case_errors]
@@ -333,6 +356,7 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
         elif removed is None:
             row.approval = "approval off" if not settings.approval_required else ""
         row.in_latest_build = case_id in latest
+        row.breaches = _breaches(history.publications.get(case_id, ()), gallery.plan.register.consents)
         row.receipts = [r for r in receipts if r.case == case_id]
         if row.status == "removed":
             if row.in_latest_build:
@@ -358,6 +382,11 @@ def text_summary(report: StatusReport) -> str:
     lines = [f"Gallery compliance report: build date {report.build_date}, channel {report.channel}"]
     if report.build_fails:
         lines.append(f"  THE NEXT BUILD FAILS: {report.errors} errors (run 'compliant-gallery check' for the list)")
+    for case, breach in report.breaches:
+        lines.append(
+            f"  BREACH     {case:<20} published by the build of {breach.build_date} ({breach.time}) under consent {breach.consent}, "
+            f"signed only on {breach.signed_on}"
+        )
     for row in report.rows:
         lines.append(f"  {row.status:<10} {row.case:<20} consent {row.consent or '-':<14} {_row_detail(row)}")
     for unused in report.unused:
@@ -387,8 +416,20 @@ def render_html(report: StatusReport, patient_refs: Iterable[str] = ()) -> str:
 
 
 def patient_refs(gallery: GalleryBuild) -> list[str]:
-    """Every patient_ref of the register (never shown; used to check the report)."""
-    return [c.patient_ref for c in gallery.plan.register.consents.values() if c.patient_ref]
+    """Every patient_ref of the register and the manifest (never shown; used to check the report)."""
+    refs = [c.patient_ref for c in gallery.plan.register.consents.values() if c.patient_ref]
+    return refs + [c.patient_ref for c in gallery.plan.manifest.cases.values() if c.patient_ref]
+
+
+def _breaches(published: Iterable[publications.Publication], consents: Mapping[str, Consent]) -> list[Breach]:
+    """Builds that published a case under a release of the register signed only after that build."""
+    found = []
+    for item in published:
+        consent = consents.get(item.consent)
+        if consent is not None and consent.signed_on is not None and item.build_date < consent.signed_on:
+            pages = tuple(page or "/" for page in item.pages)
+            found.append(Breach(_when(item.time), item.build_date.isoformat(), item.consent, consent.signed_on.isoformat(), pages))
+    return found
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
@@ -442,8 +483,8 @@ def _expiry(consent: Consent) -> str:
 def _removal_date(reason: Violation, consent: Consent | None) -> str:
     if consent is None:
         return ""
-    if reason.rule is CG203 and consent.revoked_on:
-        return consent.revoked_on.isoformat()
+    if reason.rule is CG203 and consent.withdrawn_on:
+        return consent.withdrawn_on.isoformat()
     if reason.rule is CG204:
         if consent.event_occurred_on and reason.where.field.endswith("event_occurred_on"):
             return consent.event_occurred_on.isoformat()

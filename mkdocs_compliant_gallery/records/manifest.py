@@ -51,6 +51,7 @@ CASE_KEYS = {
     "layout",
     "model",
     "allow_claims",
+    "patient_ref",
 }
 SHOWS_KEYS = ("face", "name", "distinctive_marks")
 PHOTO_KEYS = {"view", "before", "after", "crop", "redact", "edits", "face_check"}
@@ -135,6 +136,7 @@ class Case:
     caption: str | None = None
     testimonial: str | None = None
     model: bool = False  # the person shown is a model, not a patient of the clinic
+    patient_ref: str | None = None  # pseudonymous, never published: binds the case to a treatment-scoped release
     allowed_claims: tuple[tuple[str, str], ...] = ()  # (phrase, reason) exempt from the claims lint
     photos: tuple[PhotoPair, ...] = ()
     lines: dict[str, int] = field(default_factory=dict)
@@ -301,6 +303,7 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
         caption=fields.text("caption"),
         testimonial=fields.text("testimonial"),
         model=bool(fields.boolean("model", default=False)),
+        patient_ref=fields.text("patient_ref"),
         allowed_claims=_allowed_claims(fields),
         photos=tuple(photos),
         lines=dict(data.key_lines),

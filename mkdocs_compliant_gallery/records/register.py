@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..catalogue import CG102, CG103, CG104, CG109
 from ..violations import Violation, Where
-from .fhir import fhir_records
+from .fhir import Exclusion, FhirRecord, RecipientLimit, fhir_path, fhir_records, fhir_spelling
 from .fields import Fields
 from .yamlfile import LocatedList, LocatedMap, load_yaml, read_text
 
@@ -60,14 +61,23 @@ class ConsentScope:
     def is_empty(self) -> bool:
         return not (self.cases or self.images or self.treatment)
 
+    @property
+    def names_cases_or_photos(self) -> bool:
+        """Whether the release says which cases or photos it covers, rather than a treatment (of its patient)."""
+        return bool(self.cases or self.images)
+
 
 @dataclass(frozen=True)
 class Consent:
-    """One marketing release as the clinic exported it. Holds no patient name."""
+    """One marketing release as the clinic exported it. Holds no patient name.
+
+    A field the law asks for and the record does not state is None (never a default): the consent rules report it.
+    """
 
     id: str
     file: str
     line: int
+    source: str = "yaml"  # yaml | csv | fhir: the words a message uses for a field
     patient_ref: str | None = None
     signed_on: dt.date | None = None
     signer: str | None = None
@@ -82,43 +92,89 @@ class Consent:
     allows: dict[str, bool] = field(default_factory=dict)
     material_connection: str | None = None
     material_connection_invalid: bool = False
-    third_party_remuneration: bool = False
-    statements: dict[str, bool] = field(default_factory=dict)
-    irrevocable: bool = False
+    third_party_remuneration: bool | None = None
+    statements: dict[str, bool] = field(default_factory=dict)  # a statement the record does not mention is absent
+    irrevocable: bool | None = None
     revoked_on: dt.date | None = None
+    revocation_received_on: dt.date | None = None
     superseded_by: str | None = None
     form_version: str | None = None
     material_connection_recorded: bool = False  # "none" said explicitly, or a disclosure text
     procedure_on: dt.date | None = None
     subject_age_at_capture: int | None = None
     explicit_consent: bool = False
+    # What only a FHIR register can say (records/fhir.py): its status, a refusal, when it starts, what it denies, to whom.
+    status: str | None = None  # Consent.status; None for YAML and CSV (in force unless withdrawn)
+    refuses: bool = False  # the root provision is a deny: the record refuses, except what nested permits name
+    in_force_from: dt.date | None = None  # provision.period.start
+    exclusions: tuple[Exclusion, ...] = ()
+    recipient_limits: tuple[RecipientLimit, ...] = ()
     lines: dict[str, int] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # register field -> FHIR element path it came from
+
+    @property
+    def withdrawn_on(self) -> dt.date | None:
+        """When the withdrawal takes effect: the earliest evidence of it (revoked_on or revocation_received_on)."""
+        dates = [d for d in (self.revoked_on, self.revocation_received_on) if d is not None]
+        return min(dates) if dates else None
+
+    @property
+    def withdrawn_key(self) -> str:
+        """The field that holds `withdrawn_on`."""
+        if self.revocation_received_on is not None and (self.revoked_on is None or self.revocation_received_on < self.revoked_on):
+            return "revocation_received_on"
+        return "revoked_on"
 
     def where(self, key: str = "") -> Where:
-        """The place of this record, or of one of its fields, in the register."""
-        return Where(self.file, self.lines.get(key, self.line), f"consent {self.id}" + (f".{key}" if key else ""))
+        """The place of this record, or of one of its fields (`statements.revocation`), in the register.
+
+        For a FHIR register the field is named by its element path (`Consent.provision.period.end`).
+        """
+        top = key.split(".", 1)[0]
+        line = self.lines.get(key, self.lines.get(top, self.line))
+        if self.source == "fhir":
+            return Where(self.file, line, f"consent {self.id}: {fhir_path(key, self.paths)}")
+        return Where(self.file, line, f"consent {self.id}" + (f".{key}" if key else ""))
+
+    def where_element(self, path: str, line: int) -> Where:
+        """The place of one FHIR element of this record (a provision the consent rules read directly)."""
+        return Where(self.file, line or self.line, f"consent {self.id}: {path}")
+
+    def spelled(self, key: str, value: str) -> str:
+        """How the clinic's file writes `key` with `value`: a YAML line, a CSV column, or a FHIR element."""
+        if self.source == "fhir":
+            return fhir_spelling(key, value)
+        if self.source == "csv":
+            return f"the column '{key}' = {value}"
+        return f"'{key}: {value}'"
 
 
 @dataclass
 class Register:
-    """All consents of a register by id, plus what went wrong loading it."""
+    """All consents of a register by id, plus what went wrong loading it.
+
+    `refused` names the records left out because they cannot be read safely (a FHIR modifierExtension, an
+    unreadable revocation date), with the reason, so that a case naming one is told why.
+    """
 
     file: str
     consents: dict[str, Consent] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     loaded: bool = False
+    refused: dict[str, Violation] = field(default_factory=dict)
 
 
 def load_register(path: Path, shown: str) -> Register:
     """Load a register from YAML (`consents:` list), CSV (a row per consent) or FHIR R4 Consents (.json Bundle, .ndjson); fails closed."""
     register = Register(shown)
     suffix = path.suffix.lower()
+    records: Sequence[LocatedMap] | None
     if suffix == ".csv":
         records = _csv_records(path, shown, register.violations)
     elif suffix in {".yml", ".yaml"}:
         records = _yaml_records(path, shown, register.violations)
     elif suffix in {".json", ".ndjson"}:
-        records = fhir_records(path, shown, register.violations)
+        records = fhir_records(path, shown, register.violations, register.refused)
     else:
         register.violations.append(
             Violation(
@@ -132,8 +188,9 @@ def load_register(path: Path, shown: str) -> Register:
     if records is None:
         return register
     register.loaded = True
+    source = "csv" if suffix == ".csv" else "fhir" if suffix in {".json", ".ndjson"} else "yaml"
     for record in records:
-        consent = _parse_consent(record, shown, register.violations)
+        consent = _parse_consent(record, shown, register.violations, source)
         if consent is None:
             continue
         if consent.id in register.consents:
@@ -233,7 +290,19 @@ def _located_list(values: list[Any], line: int) -> LocatedList:
     return result
 
 
-def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Consent | None:
+def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation], source: str) -> Consent | None:
+    if isinstance(record, FhirRecord):
+        if "id" not in record:
+            return None  # the reader said so, in FHIR words
+        # The field checks below speak of register fields; a FHIR register's clinic knows its element paths.
+        found: list[Violation] = []
+        consent = _parse_fields(record, shown, found, source)
+        sink.extend(record.in_fhir_words(found))
+        return consent
+    return _parse_fields(record, shown, sink, source)
+
+
+def _parse_fields(record: LocatedMap, shown: str, sink: list[Violation], source: str) -> Consent | None:
     fields = Fields(record, shown, "consents", sink)
     fields.reject_unknown(CONSENT_KEYS)
     consent_id = fields.identifier("id", required=True, fix="give the release its id from the signed form")
@@ -253,13 +322,16 @@ def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Con
     if allow_fields:
         allow_fields.reject_unknown(ALLOW_KEYS)
         for key in ALLOW_KEYS:
+            # Not allowed unless the release says so: a missing answer can only narrow what is published.
             allows[key] = bool(allow_fields.boolean(key, default=False))
     statements: dict[str, bool] = {}
     statement_fields = fields.mapping("statements")
     if statement_fields:
         statement_fields.reject_unknown({*STATEMENT_KEYS, "remuneration"})
         for key in (*STATEMENT_KEYS, "remuneration"):
-            statements[key] = bool(statement_fields.boolean(key, default=False))
+            stated = statement_fields.boolean(key)
+            if stated is not None:  # absent stays absent: the consent rules ask for it (CG206)
+                statements[key] = stated
     form = fields.mapping("form")
     form_version = None
     if form:
@@ -269,10 +341,12 @@ def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Con
     if signer is not None and signer not in SIGNERS:
         fields.problem(CG103, "signer", f"signer '{signer}' is not one of {', '.join(SIGNERS)}", "write 'patient' or 'representative'")
     material, material_invalid = _material_connection(record.get("material_connection"))
+    extras = record.extras if isinstance(record, FhirRecord) else None
     return Consent(
         id=consent_id,
         file=shown,
         line=record.line,
+        source=source,
         patient_ref=fields.text("patient_ref"),
         signed_on=fields.date("signed_on"),
         signer=signer,
@@ -286,18 +360,25 @@ def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Con
         scope=scope,
         allows=allows,
         material_connection=material,
-        material_connection_recorded="material_connection" in record,
+        material_connection_recorded=record.get("material_connection") is not None,
         procedure_on=fields.date("procedure_on"),
         subject_age_at_capture=fields.integer("subject_age_at_capture"),
         explicit_consent=bool(fields.boolean("explicit_consent", default=False)),
         material_connection_invalid=material_invalid,
-        third_party_remuneration=bool(fields.boolean("third_party_remuneration", default=False)),
+        third_party_remuneration=fields.boolean("third_party_remuneration"),
         statements=statements,
-        irrevocable=bool(fields.boolean("irrevocable", default=False)),
+        irrevocable=fields.boolean("irrevocable"),
         revoked_on=fields.date("revoked_on"),
+        revocation_received_on=fields.date("revocation_received_on"),
         superseded_by=fields.identifier("superseded_by"),
         form_version=form_version,
+        status=extras.status if extras else None,
+        refuses=extras.refuses if extras else False,
+        in_force_from=extras.in_force_from if extras else None,
+        exclusions=extras.exclusions if extras else (),
+        recipient_limits=extras.recipient_limits if extras else (),
         lines=dict(record.key_lines),
+        paths=dict(record.key_paths) if isinstance(record, FhirRecord) else {},
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from ..audit.publications import PublicationHistory
 from ..records.manifest import Case, Manifest, Treatment
 from ..records.register import Consent, Register
 from ..violations import Severity, Violation
-from .consent import consent_violations
+from .consent import NO_HISTORY, consent_violations, taken_down
 from .context import Rules
 from .disclosures import GUARANTEE_WORDS, disclosure_violations
 from .jurisdictions import pack_violations
@@ -20,6 +22,7 @@ class Decision:
     case: Case
     consent: Consent | None
     violations: tuple[Violation, ...]
+    ended_on: dt.date | None = None  # for a removed case: the day its release stopped being in force
 
     @property
     def removed(self) -> Violation | None:
@@ -34,17 +37,21 @@ class Decision:
         return not self.blocked and self.removed is None
 
 
-def decide_all(manifest: Manifest, register: Register, rules: Rules) -> list[Decision]:
-    """One decision per case of the manifest, in manifest order."""
-    return [decide(case, register, manifest.treatments.get(case.treatment or ""), rules) for case in manifest.cases.values()]
+def decide_all(manifest: Manifest, register: Register, rules: Rules, history: PublicationHistory = NO_HISTORY) -> list[Decision]:
+    """One decision per case of the manifest, in manifest order; `history` is what the publication log says."""
+    return [decide(case, register, manifest.treatments.get(case.treatment or ""), rules, history) for case in manifest.cases.values()]
 
 
-def decide(case: Case, register: Register, treatment: Treatment | None, rules: Rules) -> Decision:
+def decide(case: Case, register: Register, treatment: Treatment | None, rules: Rules, history: PublicationHistory = NO_HISTORY) -> Decision:
     """Evaluate one case against its consent and its treatment's disclosures."""
     consent = register.consents.get(case.consent_id or "")
-    found = list(consent_violations(case, consent, register, rules))
-    if not any(v.severity is Severity.REMOVED for v in found):
+    found = list(consent_violations(case, consent, register, rules, history))
+    ended_on = None
+    if any(v.severity is Severity.REMOVED for v in found):
+        down = taken_down(case, consent, register, rules) if consent is not None else None
+        ended_on = down.ended_on if down is not None else None
+    else:
         found.extend(disclosure_violations(case, consent, treatment, GUARANTEE_WORDS + rules.claims_forbidden))
         if consent is not None and treatment is not None:
             found.extend(pack_violations(case, consent, treatment, rules))
-    return Decision(case, consent, tuple(found))
+    return Decision(case, consent, tuple(found), ended_on)

@@ -135,7 +135,8 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
 
     # Rules
     channel = opt.Choice(CHANNELS, default=default_of(Settings, "channel"))
-    jurisdictions = opt.ListOfItems(opt.Choice(JURISDICTIONS), default=list(default_of(Settings, "jurisdictions")))
+    # Required, and checked by the engine (CG102) so that `compliant-gallery check` reports it the same way.
+    jurisdictions = opt.Optional(opt.ListOfItems(opt.Choice(JURISDICTIONS)))
     expiry_warning_days = opt.Type(int, default=default_of(Settings, "expiry_warning_days"))
     on_withdrawn = opt.Choice(("remove", "fail"), default="remove")
     timezone = TimeZone()
@@ -186,7 +187,7 @@ def settings_from(options: GalleryConfig, config_file: str | None) -> Settings:
         photos=(root / options.photos) if options.photos else manifest.parent,
         build_date=resolve_build_date(options.build_date, options.timezone),
         channel=options.channel,
-        jurisdictions=tuple(options.jurisdictions),
+        jurisdictions=tuple(options.jurisdictions or ()),
         expiry_warning_days=options.expiry_warning_days,
         fail_on_withdrawn=options.on_withdrawn == "fail",
         images=ImageSettings(
