@@ -6,7 +6,10 @@ fixtures that use these live in conftest.py.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 import logging
 import shutil
 import socket
@@ -14,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,6 +27,7 @@ import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mkdocs_compliant_gallery.images.cache import sha256_file
 from mkdocs_compliant_gallery.records.approvals import NewApproval, append_approvals, case_content
@@ -371,6 +375,66 @@ def assert_nothing_published(site: Path, root: Path) -> None:
             assert b"cg-case" not in data, f"case card left behind in {path}"
 
 
+# Two pictures whose 16x16 thumbnails differ by less than this (mean absolute difference per channel, 0-255) show the
+# same photo: a processed rendition of a test photo stays within ~3 of it, photos of other seeds differ by 20 and more.
+SAME_PICTURE = 8.0
+
+
+def _thumbnail(image: Image.Image) -> list[int]:
+    return list(ImageOps.exif_transpose(image).convert("RGB").resize((16, 16)).tobytes())
+
+
+def assert_case_absent(result: Result, root: Path, case_id: str, texts: Iterable[str] = ()) -> None:
+    """Nothing of one case in any file of site/: not its id, caption or alt texts (`texts`), not the bytes of its raw
+    photos, and no image (whatever its name or format) whose pixels are one of its photos."""
+    raws = sorted((root / "gallery" / "photos").glob(f"{case_id}-*"))
+    assert raws, f"no photos of {case_id} to look for"
+    raw_bytes = {path.read_bytes() for path in raws}
+    pictures = {path.name: _thumbnail(Image.open(path)) for path in raws}
+    needles = [case_id.encode(), *(text.encode() for text in texts)]
+    for path in result.site_files():
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle not in data, f"{needle!r} of the refused case {case_id} is in {path}"
+        assert data not in raw_bytes, f"a raw photo of {case_id} is {path}"
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                seen = _thumbnail(image)
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            continue
+        for name, picture in pictures.items():
+            distance = sum(abs(a - b) for a, b in zip(seen, picture, strict=True)) / len(seen)
+            assert distance > SAME_PICTURE, f"{path} shows {name} of the refused case {case_id} (difference {distance:.1f})"
+
+
+def csv_register(records: list[dict[str, Any]]) -> str:
+    """A register as the CSV a spreadsheet exports: nested fields as dotted columns, lists joined with ';', None left empty."""
+    rows = []
+    for record in records:
+        row: dict[str, str] = {}
+        for key, value in record.items():
+            items = value.items() if isinstance(value, dict) else [("", value)]
+            for inner, item in items:
+                column = f"{key}.{inner}" if inner else key
+                if item is None:
+                    continue
+                row[column] = ";".join(item) if isinstance(item, list) else str(item).lower() if isinstance(item, bool) else str(item)
+        rows.append(row)
+    columns = ["id", *sorted({column for row in rows for column in row} - {"id"})]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def fhir_bundle(resources: list[dict[str, Any]]) -> str:
+    """A FHIR R4 Bundle of the resources, one key per line (so every element has a line of its own)."""
+    entries = [{"fullUrl": f"urn:uuid:00000000-0000-4000-8000-{n:012d}", "resource": r} for n, r in enumerate(resources)]
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}, indent=2)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
@@ -427,26 +491,31 @@ def add_copying_hook(project: Project, config_file: Path, priority: int = 0) -> 
 def fhir_consent(
     record: dict[str, Any], status: str = "active", last_updated: str | None = None, revoked_on_extension: bool = False
 ) -> dict[str, Any]:
-    """The FHIR R4 Consent equivalent of a YAML register record (as written by `consent`)."""
+    """The FHIR R4 Consent equivalent of a YAML register record (as written by `consent`): a field the record lacks
+    (or holds as None) is left out of the Consent too. `revoked_on` and `revocation_received_on` become extensions
+    with `revoked_on_extension`."""
     extensions: list[dict[str, Any]] = [
         {"url": "http://example.org/fhir/StructureDefinition/some-vendor-flag", "valueBoolean": True},  # foreign: ignored
-        {
-            "url": f"{EXTENSION_BASE}allows",
-            "extension": [
-                {"url": "distinctiveMarks" if key == "distinctive_marks" else key, "valueBoolean": value}
-                for key, value in record["allows"].items()
-            ],
-        },
-        {
-            "url": f"{EXTENSION_BASE}statements",
-            "extension": [{"url": key, "valueBoolean": value} for key, value in record["statements"].items()],
-        },
-        {"url": f"{EXTENSION_BASE}materialConnection", "valueString": record["material_connection"]},
-        {"url": f"{EXTENSION_BASE}thirdPartyRemuneration", "valueBoolean": record["third_party_remuneration"]},
-        {"url": f"{EXTENSION_BASE}irrevocable", "valueBoolean": record["irrevocable"]},
     ]
-    if revoked_on_extension and record.get("revoked_on"):
-        extensions.append({"url": f"{EXTENSION_BASE}revokedOn", "valueDate": record["revoked_on"]})
+    if record.get("allows") is not None:
+        parts = [
+            {"url": "distinctiveMarks" if key == "distinctive_marks" else key, "valueBoolean": value}
+            for key, value in record["allows"].items()
+        ]
+        extensions.append({"url": f"{EXTENSION_BASE}allows", "extension": parts})
+    if record.get("statements") is not None:
+        parts = [{"url": key, "valueBoolean": value} for key, value in record["statements"].items()]
+        extensions.append({"url": f"{EXTENSION_BASE}statements", "extension": parts})
+    for key, name, value_type in (
+        ("material_connection", "materialConnection", "valueString"),
+        ("third_party_remuneration", "thirdPartyRemuneration", "valueBoolean"),
+        ("irrevocable", "irrevocable", "valueBoolean"),
+    ):
+        if record.get(key) is not None:
+            extensions.append({"url": f"{EXTENSION_BASE}{name}", value_type: record[key]})
+    for key, name in (("revoked_on", "revokedOn"), ("revocation_received_on", "revocationReceivedOn")):
+        if revoked_on_extension and record.get(key):
+            extensions.append({"url": f"{EXTENSION_BASE}{name}", "valueDate": record[key]})
     nested = [
         {"type": kind, "code": [{"coding": [{"system": CHANNEL_SYSTEM, "code": channel}]}]}
         for kind in ("permit", "deny")

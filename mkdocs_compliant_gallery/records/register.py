@@ -140,6 +140,12 @@ class Consent:
         """The place of one FHIR element of this record (a provision the consent rules read directly)."""
         return Where(self.file, line or self.line, f"consent {self.id}: {path}")
 
+    def named(self, key: str) -> str:
+        """A field by the name the clinic's file gives it: `signed_on`, the column 'signed_on', or `Consent.dateTime`."""
+        if self.source == "fhir":
+            return fhir_path(key, self.paths)
+        return f"the column '{key}'" if self.source == "csv" else key
+
     def spelled(self, key: str, value: str) -> str:
         """How the clinic's file writes `key` with `value`: a YAML line, a CSV column, or a FHIR element."""
         if self.source == "fhir":

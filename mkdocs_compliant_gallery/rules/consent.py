@@ -355,9 +355,9 @@ def _published_before_signing(case: Case, consent: Consent, history: Publication
             "signed_on",
             f"the release was signed on {signed}, but the publication log shows {len(early)} earlier build(s) publishing this case "
             f"under it (build dates {', '.join(dates)}): those publications had no authorization",
-            "if signed_on is wrong, correct it from the signed form; if it is right, the photos were disclosed without "
-            "authorization: assess and report the breach (`compliant-gallery report` lists those builds), and publish the case "
-            "again only under a new release, or remove it",
+            f"if {consent.named('signed_on')} is wrong, correct it from the signed form; if it is right, the photos were disclosed "
+            "without authorization: assess and report the breach (`compliant-gallery report` lists those builds), and publish "
+            "the case again only under a new release, or remove it",
         )
     ]
 
@@ -577,7 +577,7 @@ def _comeback(case: Case, consent: Consent, history: PublicationHistory) -> list
     if not signed_later:
         reasons.append(f"consent {consent.id} was signed on {consent.signed_on or 'an unknown date'}, not after {removal.ended_on}")
     if not named:
-        reasons.append(f"consent {consent.id} does not name '{case.id}' in its scope.cases")
+        reasons.append(f"consent {consent.id} does not name '{case.id}' in {consent.named('scope')}")
     return [
         at_consent(
             case,
@@ -586,7 +586,8 @@ def _comeback(case: Case, consent: Consent, history: PublicationHistory) -> list
             "signed_on" if not signed_later else "scope",
             f"the case was taken down by the build of {removal.build_date} ({removal.code}: {removal.reason}; the publication log); "
             f"it comes back only under a release signed after {removal.ended_on} that names it, and {' and '.join(reasons)}",
-            f"obtain a new signed release that names '{case.id}' in scope.cases and point the case at it, or leave the case out",
+            f"obtain a new signed release that names '{case.id}' ({consent.spelled('scope', '{cases: [' + case.id + ']}')}) and "
+            "point the case at it, or leave the case out",
         )
     ]
 
