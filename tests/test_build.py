@@ -206,11 +206,11 @@ def test_expiring_soon_warns_but_publishes(project: Project) -> None:
 
 def test_csv_register_gives_the_same_result(project: Project) -> None:
     project.consents_name = "consents.csv"
-    header = "id,patient_ref,signed_on,signer,expires_on,channels.permit,channels.deny,purposes,scope.cases,allows.face,statements.revocation,statements.conditioning,statements.redisclosure,revoked_on\n"
+    header = "id,patient_ref,signed_on,signer,expires_on,channels.permit,channels.deny,purposes,scope.cases,allows.face,statements.revocation,statements.conditioning,statements.redisclosure,material_connection,third_party_remuneration,irrevocable,revoked_on\n"
     rows = [
-        "C-2026-0001,P-10001,2026-03-02,patient,2028-03-02,website;social,paid_ads,marketing,lips-001,false,true,true,true,",
-        "C-2026-0002,P-10002,2026-03-02,patient,2028-03-02,social,,marketing,lips-002,false,true,true,true,",
-        "C-2026-0003,P-10003,2026-03-02,patient,2028-03-02,website,,marketing,brow-001,false,true,true,true,2026-11-01",
+        "C-2026-0001,P-10001,2026-03-02,patient,2028-03-02,website;social,paid_ads,marketing,lips-001,false,true,true,true,none,false,false,",
+        "C-2026-0002,P-10002,2026-03-02,patient,2028-03-02,social,,marketing,lips-002,false,true,true,true,none,false,false,",
+        "C-2026-0003,P-10003,2026-03-02,patient,2028-03-02,website,,marketing,brow-001,false,true,true,true,none,false,false,2026-11-01",
     ]
     project.consents_text = header + "\n".join(rows) + "\n"
     result = project.build()

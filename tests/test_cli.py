@@ -36,6 +36,8 @@ consents:
     allows: {face: false, name: false, distinctive_marks: false, testimonial: false}
     material_connection: none
     statements: {revocation: true, conditioning: true, redisclosure: true}
+    third_party_remuneration: false
+    irrevocable: false
     revoked_on: ~                   # set when the clinic receives a withdrawal
     form: {version: marketing-release-v3, sha256: "5f1c0a7d"}
 
@@ -55,6 +57,8 @@ consents:
     allows: {face: false, name: false, distinctive_marks: false, testimonial: false}
     material_connection: none
     statements: {revocation: true, conditioning: true, redisclosure: true}
+    third_party_remuneration: false
+    irrevocable: false
     form: {version: marketing-release-v3}   # form on file
 
   # Brow.
@@ -69,6 +73,8 @@ consents:
     allows: {face: false, name: false, distinctive_marks: false, testimonial: false}
     material_connection: none
     statements: {revocation: true, conditioning: true, redisclosure: true}
+    third_party_remuneration: false
+    irrevocable: false
     form: {version: marketing-release-v3}
 # end of export
 """

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
 from typing import Any
+
+import pytest
+import yaml
 
 from mkdocs_compliant_gallery.records.fhir import (
     CHANNEL_SYSTEM,
@@ -14,9 +18,12 @@ from mkdocs_compliant_gallery.records.fhir import (
     IMAGE_SYSTEM,
     fhir_records,
 )
+from mkdocs_compliant_gallery.records.manifest import load_manifest
 from mkdocs_compliant_gallery.records.register import load_register
-from mkdocs_compliant_gallery.violations import Violation
-from tests.helpers import Project, Result, assert_nothing_published, cards_of, fhir_consent
+from mkdocs_compliant_gallery.rules.context import Rules
+from mkdocs_compliant_gallery.rules.decide import decide_all
+from mkdocs_compliant_gallery.violations import Severity, Violation
+from tests.helpers import BUILD_DATE, SHARED, TREATMENTS, Project, Result, assert_nothing_published, cards_of, case, fhir_consent
 
 _FINDING = re.compile(r"^\s*(?P<file>\S+?)(?::(?P<line>\d+))? \((?P<field>[^)]*)\): (?P<code>CG\d{3})(?P<rest>.*)$", re.MULTILINE)
 
@@ -298,3 +305,34 @@ def test_jurisdiction_fields_come_from_extensions(tmp_path: Path, project: Proje
     assert record.line == 1 and set(record.key_lines.values()) == {1}
     assert "superseded_by" not in record
     assert [(v.code, v.message) for v in sink] == [("CG103", "needs valueString, found valueBoolean")]
+
+
+HL7_EXAMPLES = sorted((SHARED / "holdout" / "fhir").glob("*/*.json"))
+
+
+@pytest.mark.parametrize("example", HL7_EXAMPLES, ids=[path.stem for path in HL7_EXAMPLES])
+def test_real_hl7_and_ihe_consents_never_publish_a_case(tmp_path: Path, example: Path) -> None:
+    """The HL7 R4 and IHE PCF Consent examples are real records systems' consents, none a marketing release: named by
+    a case (an identifier added), each one is refused, with the file, line or element path, code and fix."""
+    resource = json.loads(example.read_text(encoding="utf-8"))
+    resource["identifier"] = [{"value": "C-2026-0001"}]
+    register_path = tmp_path / "gallery" / "consents.json"
+    register_path.parent.mkdir(parents=True)
+    register_path.write_text(json.dumps(resource, indent=2), encoding="utf-8")
+    register = load_register(register_path, "gallery/consents.json")
+    manifest_path = tmp_path / "gallery" / "manifest.yml"
+    manifest_path.write_text(yaml.safe_dump({"treatments": TREATMENTS, "cases": [case("lips-001", "C-2026-0001")]}), encoding="utf-8")
+    for side in ("before", "after"):
+        (tmp_path / "gallery" / "photos" / f"lips-001-{side}.jpg").parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "gallery" / "photos" / f"lips-001-{side}.jpg").write_bytes(b"not decoded by the rules")
+    manifest = load_manifest(manifest_path, "gallery/manifest.yml", tmp_path, tmp_path / "gallery")
+    rules = Rules("website", dt.date.fromisoformat(BUILD_DATE), 30, False, ("US",), None, ())
+    [decision] = decide_all(manifest, register, rules)
+    assert not decision.publishable
+    refusals = [*register.violations, *decision.violations]
+    assert refusals
+    for violation in refusals:
+        assert violation.where.file in ("gallery/consents.json", "gallery/manifest.yml")
+        assert violation.where.line > 0 and violation.where.field, violation.format()
+        assert violation.fix or violation.severity is Severity.REMOVED, violation.format()  # a takedown needs no fix
+    assert any(v.case == "lips-001" for v in decision.violations)

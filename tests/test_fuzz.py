@@ -3,13 +3,17 @@ image admission step. Any input yields violations (or a clean result), never an 
 
 Hypothesis drives byte-level and token-level mutations of valid seeds, and wholly arbitrary bytes, in rounds of
 ROUND examples (each a complete Hypothesis run, shrinking included) until the target has used
-`COMPLIANT_GALLERY_FUZZ_SECONDS` (default 8): seven targets, under a minute of CI time. For a long local run:
+`COMPLIANT_GALLERY_FUZZ_SECONDS` (default 8): seven targets, under a minute of CI time. FHIR registers are seeded
+with our own Consents and with the real HL7 R4 and IHE PCF Consent examples (../shared/holdout/fhir/), and are also
+mutated element by element (a value nulled, retyped, moved, a modifierExtension or a misspelt revocation added), so
+that the mutations reach the reader and the consent rules behind valid JSON. For a long local run:
 
     COMPLIANT_GALLERY_FUZZ_SECONDS=600 pytest tests/test_fuzz.py -p no:cacheprovider
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
@@ -31,6 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from mkdocs_compliant_gallery.audit.publications import history_of
 from mkdocs_compliant_gallery.images import formats, scrub
 from mkdocs_compliant_gallery.images.cache import process_fresh
 from mkdocs_compliant_gallery.images.pipeline import PairJob
@@ -40,7 +45,7 @@ from mkdocs_compliant_gallery.rules.context import Rules
 from mkdocs_compliant_gallery.rules.decide import decide_all
 from mkdocs_compliant_gallery.settings import ImageSettings
 from mkdocs_compliant_gallery.violations import Violation
-from tests.helpers import BUILD_DATE, TREATMENTS, case, consent, fhir_consent
+from tests.helpers import BUILD_DATE, SHARED, TREATMENTS, case, consent, fhir_consent
 from tests.photos import Planted, write_photo
 
 SECONDS = float(os.environ.get("COMPLIANT_GALLERY_FUZZ_SECONDS", "8"))
@@ -192,6 +197,92 @@ def inputs(seeds: list[bytes], extra: list[bytes]) -> st.SearchStrategy[bytes]:
     return st.one_of(mutated(seeds, extra), st.binary(max_size=2048))
 
 
+# Values an element of a FHIR Consent is replaced by: other JSON types, nulls, dates the calendar lacks, statuses,
+# and the shapes the reader must refuse rather than misread.
+JSON_VALUES: list[Any] = [
+    None,
+    "",
+    " ",
+    0,
+    -1,
+    1e308,
+    True,
+    False,
+    [],
+    {},
+    [None],
+    {"": None},
+    "2026-13-45",
+    "2026-11",
+    "9999-12-31T25:61:00Z",
+    "inactive",
+    "entered-in-error",
+    "deny",
+    "Patient/someone-else",
+    "\u202e\u0000",
+    "a" * 3000,
+    {"url": "https://mkdocs-compliant-gallery.dev/fhir/StructureDefinition/revokedOn", "valueDate": None},
+    {"url": "HTTP://mkdocs-compliant-gallery.dev/fhir/StructureDefinition/revokedOn/", "valueDate": "2026-11-01"},
+    {"url": "https://hospital.example/withdrawnOn", "valueDateTime": "2026-11-01T00:00:00Z"},
+    [{"url": "https://example.org/void", "valueBoolean": True}],
+    {"modifierExtension": [{"url": "https://example.org/void"}]},
+    {"type": "deny", "data": [{"reference": {"identifier": {"system": "https://mkdocs-compliant-gallery.dev/fhir/NamingSystem/case"}}}]},
+    {"role": {"coding": [{"code": "IRCP"}]}, "reference": {"reference": "Organization/x"}},
+    {"system": "http://hl7.org/fhir/v3/ActReason", "code": "HMARKT"},
+]
+
+
+def _slots(document: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key or index) of a JSON document, below the top."""
+    slots: list[tuple[Any, Any]] = []
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        keys: list[Any] = list(value) if isinstance(value, dict) else list(range(len(value))) if isinstance(value, list) else []
+        for key in keys:
+            slots.append((value, key))
+            pending.append(value[key])
+    return slots
+
+
+@st.composite
+def json_mutated(draw: st.DrawFn, documents: list[Any], ndjson: bool) -> bytes:
+    """A FHIR document with one to six element-level changes; still valid JSON, so the reader and the rules see it."""
+    document = copy.deepcopy(documents[draw(st.integers(0, len(documents) - 1))])  # an index: no huge repr of the seed
+    for _ in range(draw(st.integers(1, 6))):
+        slots = _slots(document)
+        if not slots:
+            break
+        container, key = slots[draw(st.integers(0, len(slots) - 1))]
+        kind = draw(st.sampled_from(["replace", "delete", "graft", "wrap", "append"]))
+        if kind == "replace":
+            container[key] = copy.deepcopy(draw(st.sampled_from(JSON_VALUES)))
+        elif kind == "delete":
+            del container[key]
+        elif kind == "graft":  # a value from elsewhere in the document: an element in the wrong place
+            container[key] = copy.deepcopy(_value_at(slots[draw(st.integers(0, len(slots) - 1))]))
+        elif kind == "wrap":
+            container[key] = [container[key]]
+        elif isinstance(container[key], list):
+            container[key].append(copy.deepcopy(draw(st.sampled_from(JSON_VALUES))))
+        elif isinstance(container[key], dict):
+            container[key][draw(st.sampled_from(["extension", "modifierExtension", "revokedOn", "provision", "_status"]))] = copy.deepcopy(
+                draw(st.sampled_from(JSON_VALUES))
+            )
+    if ndjson:
+        entries = document.get("entry") if isinstance(document, dict) else None
+        resources = (
+            [entry.get("resource") if isinstance(entry, dict) else entry for entry in entries] if isinstance(entries, list) else [document]
+        )
+        return b"\n".join(json.dumps(resource).encode() for resource in resources) + b"\n"
+    return json.dumps(document, indent=1).encode()
+
+
+def _value_at(slot: tuple[Any, Any]) -> Any:
+    container, key = slot
+    return container[key]
+
+
 def assert_violations(found: list[Violation]) -> None:
     """Every problem is a well-formed violation that renders as a report line."""
     for violation in found:
@@ -232,16 +323,29 @@ def _csv(records: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _bundle(records: list[dict[str, Any]]) -> bytes:
-    entries = [{"resource": fhir_consent(r, last_updated="2026-11-01T09:00:00Z")} for r in records]
-    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}, indent=1).encode()
+def _our_consents() -> list[dict[str, Any]]:
+    return [fhir_consent(r, last_updated="2026-11-01T09:00:00Z", revoked_on_extension=True) for r in _records()]
 
 
+def _hl7_consents() -> list[dict[str, Any]]:
+    """The HL7 R4 and IHE PCF Consent examples, each given one of the manifest's consent ids so the rules judge it."""
+    folder = SHARED / "holdout" / "fhir"
+    examples = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*/*.json"))]
+    for number, example in enumerate(examples):
+        example.setdefault("identifier", [{"value": f"C-2026-000{number % 3 + 1}"}])
+    return examples
+
+
+def _bundle(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+
+
+FHIR_DOCUMENTS: list[Any] = [_bundle(_our_consents()), _bundle(_hl7_consents()), *_hl7_consents()]
 REGISTER_SEEDS = {
     ".yml": [yaml.safe_dump({"consents": _records()}, sort_keys=False).encode()],
     ".csv": [_csv(_records())],
-    ".json": [_bundle(_records())],
-    ".ndjson": [b"\n".join(json.dumps(fhir_consent(r)).encode() for r in _records()) + b"\n"],
+    ".json": [json.dumps(document, indent=1).encode() for document in FHIR_DOCUMENTS],
+    ".ndjson": [b"\n".join(json.dumps(r).encode() for r in resources) + b"\n" for resources in (_our_consents(), _hl7_consents())],
 }
 
 
@@ -254,8 +358,27 @@ def _manifest() -> bytes:
     return yaml.safe_dump({"treatments": TREATMENTS, "cases": cases}, sort_keys=False).encode()
 
 
+# Every case was published once (under its release, before it was signed) and lips-002 was taken down once.
+HISTORY = history_of(
+    [
+        {
+            "time": "2026-02-01T09:00:00+00:00",
+            "build_date": "2026-02-01",
+            "published": [{"case": c, "consent": f"C-2026-000{i + 1}"} for i, c in enumerate(CASES)],
+        },
+        {
+            "time": "2026-10-02T09:00:00+00:00",
+            "build_date": "2026-10-02",
+            "removed": [{"case": "lips-002", "code": "CG203", "ended_on": "2026-10-01"}],
+        },
+    ]
+)
+
+
 def _project(root: Path) -> Path:
-    """A project folder with the photos the seed manifest names (tiny, with metadata)."""
+    """A project folder with the seed manifest and the photos it names (tiny, with metadata)."""
+    (root / "gallery").mkdir(parents=True, exist_ok=True)
+    (root / "gallery" / "manifest.yml").write_bytes(_manifest())
     for c in CASES:
         for which in ("before", "after"):
             path = root / "gallery" / "photos" / f"{c}-{which}.jpg"
@@ -272,17 +395,29 @@ RULES = Rules("website", dt.date.fromisoformat(BUILD_DATE), 30, False, ("US", "U
 
 @pytest.mark.parametrize("suffix", list(REGISTER_SEEDS))
 def test_fuzz_register_loader(tmp_path: Path, suffix: str) -> None:
-    """YAML, CSV, FHIR Bundle and NDJSON registers: any bytes load, or fail closed with violations."""
+    """YAML, CSV, FHIR Bundle and NDJSON registers: any bytes load, or fail closed with violations; the consent rules
+    then judge the manifest's cases against whatever loaded, without an exception either."""
+    root = _project(tmp_path)
+    manifest = load_manifest(root / "gallery" / "manifest.yml", "gallery/manifest.yml", root, root / "gallery")
+    assert manifest.loaded, manifest.violations
     path = tmp_path / f"consents{suffix}"
+    strategy = inputs(REGISTER_SEEDS[suffix], TOKENS)
+    if suffix in (".json", ".ndjson"):
+        strategy = st.one_of(strategy, json_mutated(FHIR_DOCUMENTS, ndjson=suffix == ".ndjson"))
 
     @FUZZ
-    @given(data=inputs(REGISTER_SEEDS[suffix], TOKENS))
+    @given(data=strategy)
     def run(data: bytes) -> None:
         path.write_bytes(data)
         with bounded(HANG):
             register = load_register(path, f"gallery/consents{suffix}")
+            decisions = decide_all(manifest, register, RULES, HISTORY) if register.loaded else []
         assert_violations(register.violations)
         assert register.loaded or register.violations, "a register that failed to load must say why"
+        for decision in decisions:
+            assert_violations(list(decision.violations))
+            if decision.consent is None:
+                assert not decision.publishable, "a case without a loaded release is never published"
 
     in_rounds(run)
 

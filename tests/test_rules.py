@@ -129,9 +129,9 @@ def _register_wrong_format(project: Project) -> None:
 
 def _csv_unknown_column(project: Project) -> None:
     project.consents_name = "consents.csv"
-    header = "id,patient_ref,signed_on,signer,expires_on,channels.permit,purposes,scope.cases,allows.face,statements.revocation,statements.conditioning,statements.redisclosure,chanels.deny\n"
+    header = "id,patient_ref,signed_on,signer,expires_on,channels.permit,purposes,scope.cases,allows.face,statements.revocation,statements.conditioning,statements.redisclosure,material_connection,third_party_remuneration,irrevocable,chanels.deny\n"
     rows = "".join(
-        f"C-2026-000{n},P-1000{n},2026-03-02,patient,2028-03-02,website;social,marketing,{c},false,true,true,true,paid_ads\n"
+        f"C-2026-000{n},P-1000{n},2026-03-02,patient,2028-03-02,website;social,marketing,{c},false,true,true,true,none,false,false,paid_ads\n"
         for n, c in ((1, "lips-001"), (2, "lips-002"), (3, "brow-001"))
     )
     project.consents_text = header + rows

@@ -51,7 +51,13 @@ def test_revoking_a_consent_removes_the_case_everywhere(project: Project) -> Non
     assert [p["case"] for p in log[0]["published"]] == ["brow-001", "lips-001", "lips-002"]
     assert [p["case"] for p in log[1]["published"]] == ["brow-001", "lips-001"]
     assert log[1]["removed"] == [
-        {"case": "lips-002", "consent": "C-2026-0002", "code": "CG203", "reason": "consent withdrawn on 2026-11-20"}
+        {
+            "case": "lips-002",
+            "consent": "C-2026-0002",
+            "code": "CG203",
+            "reason": "consent withdrawn on 2026-11-20",
+            "ended_on": "2026-11-20",
+        }
     ]
 
     cache = project.root / ".cache" / "plugin" / "compliant-gallery"

@@ -783,7 +783,7 @@ class _ConsentReader:
             )
         elif "/" not in url and ":" not in url:
             # A part of a complex extension: ours are read by _group; a revocation date hidden in one is refused.
-            owner = parent.get("url") if isinstance(parent, LocatedMap) else None
+            owner = parent.get("url") if isinstance(parent, LocatedMap) and isinstance(parent.get("url"), str) else None
             misplaced = url.casefold() in {name.casefold() for name in _REVOCATION_EXTENSIONS}
             if not misplaced and (owner in {EXTENSION_BASE + group for group in _GROUP_EXTENSIONS} or not _LOOKS_REVOKED.search(url)):
                 return
@@ -966,7 +966,7 @@ class _ConsentReader:
         group = _located_map(extension.line)
         for part_path, part in self.objects(extension, "extension", f"{path}.extension"):
             part_name = part.get("url")
-            if part_name not in parts:
+            if not isinstance(part_name, str) or part_name not in parts:
                 close = difflib.get_close_matches(str(part_name), list(parts), n=1, cutoff=0.6)
                 hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(parts)}"
                 self.problem(CG101, part.line, part_path, f"unknown part {_shown(part_name)} of the extension {name}", hint)
@@ -1032,8 +1032,8 @@ class _ConsentReader:
             role = self.mapping(actor, "role", f"{actor_path}.role")
             for _, coding in self.objects(role, "coding", f"{actor_path}.role.coding") if role else []:
                 system, code = coding.get("system"), coding.get("code")
-                if system in OLD_SYSTEMS:
-                    self._old_system(coding, f"{actor_path}.role.coding", str(system))
+                if isinstance(system, str) and system in OLD_SYSTEMS:
+                    self._old_system(coding, f"{actor_path}.role.coding", system)
                 if isinstance(code, str):
                     roles.add(code)
             if roles and roles <= SOURCE_ROLES:
@@ -1150,7 +1150,7 @@ class _ConsentReader:
                         CG101, key, f"unknown key '{key}'", f"a nested provision holds: {', '.join(sorted(_CHANNEL_PROVISION))}"
                     )
             kind = nested.get("type")
-            if kind not in found:
+            if not isinstance(kind, str) or kind not in found:
                 self.problem(
                     CG103 if kind is not None else CG102,
                     nested.key_lines.get("type", nested.line),
