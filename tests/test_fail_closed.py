@@ -603,3 +603,17 @@ def test_the_log_records_when_a_release_ended(project: Project) -> None:
             "ended_on": "2026-10-30",
         }
     ]
+
+
+def test_assert_case_absent_finds_a_published_photo_by_its_pixels(project: Project, image_cache: Path) -> None:
+    """The check the tables rely on can fail: with every text file gone, the processed renditions of a published case
+    (new names, new formats, smaller) are still recognised as its photos."""
+    project.options["cache_dir"] = str(image_cache)
+    result = project.build()
+    assert result.ok, result.log
+    for path in result.site_files():
+        if path.suffix in {".html", ".json", ".xml", ".js", ".css", ".txt", ".gz"}:
+            path.unlink()
+    assert result.gallery_images()
+    with pytest.raises(AssertionError, match=r"shows lips-001-(before|after)\.jpg of the refused case lips-001"):
+        assert_case_absent(result, project.root, "lips-001")
