@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.helpers import Project, Result, cards_of
+from tests.helpers import HOST_CLI, Project, Result, cards_of
 
 
 def _mentions(result: Result, needle: str) -> list[str]:
@@ -128,3 +131,46 @@ def test_source_date_epoch_sets_the_build_date(project: Project, monkeypatch: py
     result = project.build()
     assert result.ok, result.log
     assert "lips-001" not in cards_of(result.site / "gallery" / "index.html")
+
+
+def _strict_build(project: Project) -> subprocess.CompletedProcess[str]:
+    """`mkdocs build --strict`, the usual CI setting, as a user runs it (ProperDocs' own command under that host)."""
+    config = project.write()
+    return subprocess.run([*HOST_CLI, "build", "--strict", "-f", str(config)], capture_output=True, text=True)
+
+
+def _log_lines(project: Project) -> list[dict[str, Any]]:
+    path = project.root / ".compliance" / "publications.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.mark.host
+def test_strict_mode_takes_a_withdrawn_case_down_and_records_only_a_completed_build(project: Project) -> None:
+    """A removal is INFO, so --strict lets the takedown through; a build strict mode aborts records nothing."""
+    first = _strict_build(project)
+    assert first.returncode == 0, first.stderr
+    assert len(_log_lines(project)) == 1
+    takedowns = project.root / ".compliance" / "takedowns"
+
+    # Withdrawn, and another warning in the same build (a link to a page that does not exist): strict aborts it
+    # after every plugin ran, so neither the publication log nor a takedown receipt may speak of it.
+    project.consent("C-2026-0002")["revoked_on"] = "2026-11-20"
+    project.pages["index.md"] = "# Home\n\nSee [the price list](prices.md).\n"
+    aborted = _strict_build(project)
+    assert aborted.returncode != 0
+    assert "in strict mode" in aborted.stdout + aborted.stderr and "prices.md" in aborted.stderr, aborted.stderr
+    assert "nothing is recorded" in aborted.stderr, aborted.stderr
+    assert len(_log_lines(project)) == 1, "an aborted build appended to the publication log"
+    assert not takedowns.exists() or not list(takedowns.iterdir()), "an aborted build wrote a takedown receipt"
+
+    # The warning fixed: the strict build completes, takes the case down and records it, with no warning of its own.
+    project.pages["index.md"] = "# Home\n\nWelcome.\n"
+    done = _strict_build(project)
+    assert done.returncode == 0, done.stderr
+    assert "WARNING" not in done.stderr, done.stderr
+    assert re.search(r"INFO\s+-\s+.*takedown receipt written: \.compliance/takedowns/\S+-lips-002\.json", done.stderr), done.stderr
+    assert re.search(r"INFO\s+-\s+.*case lips-002 removed", done.stderr), done.stderr
+    log = _log_lines(project)
+    assert len(log) == 2 and [p["case"] for p in log[1]["published"]] == ["brow-001", "lips-001"]
+    assert [p.name.endswith("-lips-002.json") for p in takedowns.iterdir()] == [True]
+    assert "lips-002" not in (project.root / "site" / "search" / "search_index.json").read_text()

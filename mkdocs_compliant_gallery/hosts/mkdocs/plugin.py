@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -55,6 +56,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.gallery_errors: list[Violation] = []
         self.preview_pages: list[tuple[str, str]] = []  # (written file, page URL)
         self.problems_url = ""
+        self.tally: WarningTally | None = None
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> tuple[Any, Any]:
         """MkDocs only warns about unknown options; a misspelt option here could disable a check, so it fails."""
@@ -77,10 +79,14 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             )
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        if self.tally is not None:
+            self.tally.detach()
         self._reset()
         self.site_dir = config.site_dir
         if not self.config.enabled:
             return config
+        if config.strict:
+            self.tally = WarningTally.attach()
         settings = self.settings(config)
         plugins = list(config.plugins.items())
         conflicts = optimize_problems(plugins) + social_problems(
@@ -202,6 +208,13 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
     # Last, so that whatever other plugins write in their post_build is guarded too.
     @event_priority(-100)
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        try:
+            self._post_build(config)
+        finally:
+            if self.tally is not None:
+                self.tally.detach()
+
+    def _post_build(self, config: MkDocsConfig) -> None:
         gallery = self.gallery
         if gallery is None:
             return
@@ -215,17 +228,36 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         for path in gallery.scrubbed:
             log.info(f"removed metadata from {display_path(path, Path(config.site_dir))} (not a gallery photo; pixels unchanged)")
         if self.command in ("build", "gh-deploy"):
-            config_text = Path(config.config_file_path).read_bytes() if config.config_file_path else b""
-            log_path, receipts = gallery.record(config_text, dt.datetime.now(dt.timezone.utc))
-            for problem in gallery.log_problems:
-                log.warning(f"publication log: {problem}")
-            for receipt in receipts:
-                log.warning(f"takedown receipt written: {display_path(receipt, gallery.settings.project_root)}")
-            log.debug(f"publication record appended to {log_path}")
+            self._record(gallery, config)
         purged = gallery.purge_cache()
         if purged:
             log.debug(f"purged {len(purged)} cache entries")
         log.info(gallery.summary())
+
+    def _record(self, gallery: GalleryBuild, config: MkDocsConfig) -> None:
+        """Append the publication record and write takedown receipts, unless the host is about to abort this build.
+
+        Strict mode (`mkdocs build --strict`) counts warnings while the build runs and aborts only after every
+        post_build handler, this one included, has returned: a record written now would describe a site that
+        was never published, and a receipt a takedown that never reached the deploy.
+        """
+        warnings = strict_warnings(self.tally) if config.strict else 0
+        if warnings:
+            log.info(
+                f"strict mode: the build stops for {warnings} warning(s) logged above, so nothing is recorded: no publication "
+                "record and no takedown receipt. Fix the warnings and build again; that build records what it publishes and "
+                "removes."
+            )
+            return
+        config_text = Path(config.config_file_path).read_bytes() if config.config_file_path else b""
+        log_path, receipts = gallery.record(config_text, dt.datetime.now(dt.timezone.utc))
+        for problem in gallery.log_problems:
+            # INFO: the log is append-only, so a damaged line stays; a warning would stop every strict build after it.
+            log.info(f"publication log: {problem} ('compliant-gallery check' lists it)")
+        for receipt in receipts:
+            # A removal is the product working, not a warning: strict mode must not stop the build that takes a case down.
+            log.info(f"takedown receipt written: {display_path(receipt, gallery.settings.project_root)}")
+        log.debug(f"publication record appended to {log_path}")
 
     def _finish_preview(self, gallery: GalleryBuild, preview: Preview, config: MkDocsConfig) -> None:
         """Serve mode: guard the site as a real build would have written it, then add the preview markup."""
@@ -267,6 +299,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.reported = (project, {ProblemKey.of(item) for item in problems + notes})
 
     def on_build_error(self, *, error: Exception) -> None:
+        if self.tally is not None:
+            self.tally.detach()
         # Once writing has begun a failure may leave gallery files behind: empty the site instead.
         if self.writing and self.site_dir:
             clean_directory(self.site_dir)
@@ -282,6 +316,55 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             if settings.approval_required and settings.approvals_file.parent.is_dir():
                 server.watch(str(settings.approvals_file.parent), recursive=False)
         return server
+
+
+class WarningTally(logging.Handler):
+    """Counts the warnings of a strict build from the moment the plugin is configured.
+
+    Only a fallback: `strict_warnings` reads the host's own counter when it finds one, which has counted from the
+    start of the build, before any plugin ran.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.logger = _host_logger()
+
+    @classmethod
+    def attach(cls) -> WarningTally:
+        tally = cls()
+        tally.logger.addHandler(tally)
+        return tally
+
+    def detach(self) -> None:
+        self.logger.removeHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _host_logger() -> logging.Logger:
+    """The host's top logger ('mkdocs', or 'properdocs' under ProperDocs): every warning of the build reaches it."""
+    logger: logging.Logger = log.logger
+    while logger.parent is not None and logger.parent is not logging.root:
+        logger = logger.parent
+    return logger
+
+
+def strict_warnings(tally: WarningTally | None) -> int:
+    """The warnings counted so far in a strict build: it will be aborted after post_build when this is not 0.
+
+    MkDocs and ProperDocs count them with a handler (`utils.CountHandler`, with `get_counts()`) that
+    `commands/build.py` adds to its top logger for the duration of a strict build; a plugin's logger is below it.
+    """
+    logger: logging.Logger | None = log.logger
+    while logger is not None:  # the handler may sit on any ancestor of the plugin's logger
+        for handler in logger.handlers:
+            counts = getattr(handler, "get_counts", None)
+            if callable(counts) and handler.level <= logging.WARNING:
+                return sum(int(count) for _, count in counts())
+        logger = logger.parent
+    return tally.count if tally is not None else 0
 
 
 def _log_progress(done: int, total: int) -> None:
