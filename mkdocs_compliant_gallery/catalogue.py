@@ -86,11 +86,16 @@ CG213 = Rule(
 # CG3xx: the photos themselves (images/)
 CG301 = Rule("CG301", "photo cannot be decoded (damaged, truncated)", PROCESS)
 CG302 = Rule("CG302", "photo larger than `max_pixels`", PROCESS)
-CG303 = Rule("CG303", "not a still photo (SVG, GIF, animation, unknown format)", PROCESS)
+CG303 = Rule("CG303", "not a still photo (raw camera file, PSD, SVG, GIF, video, animation, unknown format)", PROCESS)
 CG304 = Rule("CG304", "editing software in the photo's metadata with no declared `edits`", PROCESS)
 CG305 = Rule("CG305", "before and after differ in shape after crop (not comparable)", PROCESS)
 CG306 = Rule("CG306", "the after photo was taken before the before photo", PROCESS)
 CG307 = Rule("CG307", "crop or redaction box outside the photo", PROCESS)
+CG308 = Rule(
+    "CG308",
+    "photo too tall or too wide for an output format at its published width (WebP 16383, AVIF 32768, JPEG 65500 pixels per side)",
+    PROCESS,
+)
 
 # CG4xx: what a visitor reads (rules/disclosures.py; CG404 in output/cards.py)
 CG401 = Rule("CG401", "treatment without `typical_results`", DECIDE)

@@ -123,3 +123,64 @@ def write_photo(path: Path, size: tuple[int, int] = (320, 240), seed: int = 1, p
     else:
         raise ValueError(f"no writer for {suffix}")
     return upright
+
+
+# A TIFF directory entry as a test writes it: tag -> (TIFF type, values). Types: 1 BYTE, 2 ASCII, 3 SHORT, 4 LONG.
+TiffTags = dict[int, tuple[int, tuple[int, ...] | bytes]]
+_TIFF_SIZES = {1: 1, 2: 1, 3: 2, 4: 4}
+
+
+def tiff_with_tags(size: tuple[int, int] = (16, 12), ifd0: TiffTags | None = None, sub_ifd: TiffTags | None = None) -> bytes:
+    """A little-endian TIFF whose IFD0 is a decodable RGB image, with `ifd0` tags added (or replacing the defaults)
+    and, when given, one SubIFD holding `sub_ifd` (as raw camera files keep their sensor data).
+
+    Written by hand because an image library writes only the tags it knows: these are the tags that make a TIFF a
+    raw camera file (DNGVersion, NewSubfileType, TIFF-EP, raw compressions in a SubIFD).
+    """
+    width, height = size
+    pixels = draw(size, 2).tobytes()
+    base: TiffTags = {
+        256: (4, (width,)),
+        257: (4, (height,)),
+        258: (3, (8, 8, 8)),
+        259: (3, (1,)),
+        262: (3, (2,)),
+        273: (4, (0,)),  # strip offset, set below
+        277: (3, (3,)),
+        278: (4, (height,)),
+        279: (4, (len(pixels),)),
+    }
+    directories = [{**base, **(ifd0 or {})}]
+    if sub_ifd is not None:
+        directories[0][330] = (4, (0,))  # SubIFDs, set below
+        directories.append({**base, **sub_ifd})
+    out = bytearray(b"II*\x00\x08\x00\x00\x00")
+    # Layout: the IFDs, then their out-of-line values, then one copy of the pixels each IFD's strip points at.
+    ifd_sizes = [2 + 12 * len(d) + 4 for d in directories]
+    extra_start = 8 + sum(ifd_sizes)
+    extras = bytearray()
+    for directory in directories:
+        for kind, values in directory.values():
+            raw = values if isinstance(values, bytes) else b"".join(v.to_bytes(_TIFF_SIZES[kind], "little") for v in values)
+            if len(raw) > 4:
+                extras += raw + b"\x00" * (len(raw) & 1)
+    pixel_offset = extra_start + len(extras)
+    ifd_offsets = [8 + sum(ifd_sizes[:i]) for i in range(len(directories))]
+    extra_at = extra_start
+    for index, directory in enumerate(directories):
+        directory[273] = (4, (pixel_offset,))
+        if index == 0 and sub_ifd is not None:
+            directory[330] = (4, (ifd_offsets[1],))
+        out += len(directory).to_bytes(2, "little")
+        for tag in sorted(directory):
+            kind, values = directory[tag]
+            raw = values if isinstance(values, bytes) else b"".join(v.to_bytes(_TIFF_SIZES[kind], "little") for v in values)
+            count = len(raw) // _TIFF_SIZES[kind]
+            out += tag.to_bytes(2, "little") + kind.to_bytes(2, "little") + count.to_bytes(4, "little")
+            if len(raw) <= 4:
+                out += raw.ljust(4, b"\x00")
+            else:
+                out += extra_at.to_bytes(4, "little")
+                extra_at += len(raw) + (len(raw) & 1)
+        out += b"\x00\x00\x00\x00"  # no next IFD in the chain
+    return bytes(out + extras + pixels)

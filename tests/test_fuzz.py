@@ -3,10 +3,14 @@ image admission step. Any input yields violations (or a clean result), never an 
 
 Hypothesis drives byte-level and token-level mutations of valid seeds, and wholly arbitrary bytes, in rounds of
 ROUND examples (each a complete Hypothesis run, shrinking included) until the target has used
-`COMPLIANT_GALLERY_FUZZ_SECONDS` (default 8): seven targets, under a minute of CI time. FHIR registers are seeded
+<<<<<<< HEAD
+`COMPLIANT_GALLERY_FUZZ_SECONDS` (default 8) per target, a couple of minutes of CI time in all. FHIR registers are seeded
 with our own Consents and with the real HL7 R4 and IHE PCF Consent examples (../shared/holdout/fhir/), and are also
 mutated element by element (a value nulled, retyped, moved, a modifierExtension or a misspelt revocation added), so
 that the mutations reach the reader and the consent rules behind valid JSON. For a long local run:
+=======
+`COMPLIANT_GALLERY_FUZZ_SECONDS` (default 8): eight targets, under a minute of CI time. For a long local run:
+>>>>>>> 6cd812c (Photos by content: raw camera files (DNG, NEF, CR2, ARW, IIQ, ...) refused with CG303, every refusal names the format found, decoder failures described without Python objects; CG308 for shapes an encoder cannot hold, checked before encoding; shape fuzzing)
 
     COMPLIANT_GALLERY_FUZZ_SECONDS=600 pytest tests/test_fuzz.py -p no:cacheprovider
 """
@@ -38,7 +42,7 @@ from PIL import Image
 from mkdocs_compliant_gallery.audit.publications import history_of
 from mkdocs_compliant_gallery.images import formats, scrub
 from mkdocs_compliant_gallery.images.cache import process_fresh
-from mkdocs_compliant_gallery.images.pipeline import PairJob
+from mkdocs_compliant_gallery.images.pipeline import MAX_SIDE, PairJob
 from mkdocs_compliant_gallery.records.manifest import ImageRef, load_manifest
 from mkdocs_compliant_gallery.records.register import load_register
 from mkdocs_compliant_gallery.rules.context import Rules
@@ -526,5 +530,56 @@ def test_fuzz_output_guard_byte_walkers() -> None:
         if clean is not None:
             assert formats.sniff(clean) == fmt
             assert scrub.scrub(clean) == clean, "a second pass found more to remove"
+
+    in_rounds(run)
+
+
+# -- shapes -------------------------------------------------------------------------------------------------------
+
+# Valid photos of every shape: slivers one pixel across, sides past each encoder's limit (WebP 16383, AVIF 32768,
+# JPEG 65500), extreme aspect ratios, and widths configured beyond a format's limit.
+SHAPES = st.one_of(
+    st.tuples(st.integers(1, 48), st.integers(1, 70_000)),
+    st.tuples(st.integers(1, 70_000), st.integers(1, 48)),
+    st.tuples(st.integers(1, 2_000), st.integers(1, 2_000)),
+    st.sampled_from([(193, 31_237), (1, 1), (1, 16_384), (1, 32_769), (2, 65_501), (65_501, 2), (16_384, 3)]),
+)
+SHAPE_FORMATS = [("webp", "jpeg"), ("avif", "jpeg"), ("avif", "webp", "jpeg"), ("jpeg",)]
+SHAPE_WIDTHS = [(16, 32), (480, 960), (20_000,), (65_600,)]
+
+
+def test_fuzz_photo_shapes(tmp_path: Path) -> None:
+    """A valid photo of any shape is published within every encoder's limits, or refused with a CG3xx naming it: never a traceback."""
+    runs = iter(range(1 << 30))
+
+    @FUZZ
+    @given(
+        shape=SHAPES,
+        source=st.sampled_from(["png", "jpeg"]),
+        formats_wanted=st.sampled_from(SHAPE_FORMATS),
+        widths=st.sampled_from(SHAPE_WIDTHS),
+        crop=st.booleans(),
+    )
+    def run(shape: tuple[int, int], source: str, formats_wanted: tuple[str, ...], widths: tuple[int, ...], crop: bool) -> None:
+        width, height = shape
+        if source == "jpeg" and max(shape) > 65_500:
+            source = "png"  # a JPEG cannot be this long; a PNG can
+        path = tmp_path / f"photo.{source}"
+        Image.new("RGB", shape, (150, 90, 70)).save(path, "PNG" if source == "png" else "JPEG")
+        box = (0, 0, max(1, width // 2), max(1, height // 2)) if crop else None
+        refs = [ImageRef(path.name, path, "alt", box, (), 7) for _ in range(2)]
+        settings_ = ImageSettings(widths=widths, formats=formats_wanted, max_pixels=4_000_000)
+        job = PairJob("lips-001", "front", "gallery/manifest.yml", refs[0], refs[1], (), settings_, str(tmp_path / "cache"))
+        with bounded(HANG):
+            result = process_fresh(job, f"shape{next(runs)}")
+        assert_violations(list(result.violations))
+        if result.before is None:
+            assert result.violations and all(v.code.startswith("CG3") for v in result.violations), result.violations
+            assert all(f"'{path.name}'" in v.message for v in result.violations), result.violations
+            return
+        for rendition in result.before.renditions:
+            assert max(rendition.width, rendition.height) <= MAX_SIDE[rendition.fmt], rendition
+            with Image.open(rendition.path) as published:
+                assert published.size == (rendition.width, rendition.height)
 
     in_rounds(run)

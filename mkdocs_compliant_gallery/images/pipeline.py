@@ -13,6 +13,8 @@ import hashlib
 import io
 import json
 import math
+import re
+import struct
 import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -21,11 +23,12 @@ from pathlib import Path
 import PIL
 from PIL import Image, ImageCms, ImageDraw, UnidentifiedImageError, features
 
-from ..catalogue import CG111, CG209, CG301, CG302, CG303, CG304, CG305, CG306, CG307, CG601
+from ..catalogue import CG111, CG209, CG301, CG302, CG303, CG304, CG305, CG306, CG307, CG308, CG601
 from ..records.manifest import Box, Edit, ImageRef
 from ..settings import ImageSettings
 from ..violations import Violation, Where
 from . import faces, formats
+from .identify import ADMITTED_NAMES, Identified, Kind, identify, structure_problem
 from .provenance import editing_software
 from .workers import in_pool_worker
 
@@ -42,7 +45,6 @@ PILLOW_VERSION = PIL.__version__
 # Encoder versions change output bytes: part of every cache key.
 LIBRARY_VERSIONS = {name: features.version(name) for name in ("jpg", "webp", "avif", "littlecms2")}
 FORMAT_SUFFIX = {"jpeg": ".jpg", "webp": ".webp", "avif": ".avif"}
-_ADMITTED = {"jpeg", "png", "webp", "tiff", "heif", "avif"}
 ASPECT_TOLERANCE = 0.02
 
 
@@ -174,6 +176,8 @@ def process_pair(job: PairJob, staged: Path, final: Path) -> PairResult:
     violations: list[Violation] = []
     decoded: list[_Decoded] = []
     for ref in job.images:
+        if violations and ref.path == job.before.path:
+            continue  # the same file as before and after: one refusal, at its first listing
         try:
             decoded.append(_decode(ref, job.settings, where[ref.src], job.case_id))
         except ImageRejectedError as rejected:
@@ -208,6 +212,11 @@ def process_pair(job: PairJob, staged: Path, final: Path) -> PairResult:
                 ),
             ),
         )
+    # Every encoder's limit is checked before any work on the pixels: a photo of any shape ends in a violation.
+    sizes = output_sizes(first.width, first.height, second.width, job.settings.widths)
+    beyond = beyond_encoder_limits(sizes, job.settings.formats)
+    if beyond is not None:
+        return PairResult(job.case_id, job.view, None, None, (_shape_violation(job, before, beyond, where[job.before.src]),))
     found: list[tuple[Box, ...]] = []
     for ref, item, image, wanted in zip(job.images, decoded, prepared, job.face_scan, strict=True):
         if not wanted:
@@ -221,17 +230,86 @@ def process_pair(job: PairJob, staged: Path, final: Path) -> PairResult:
         found.append(boxes)
         if boxes:
             violations.append(face_violation(job, ref, item.original_size, boxes, where[ref.src]))
-    sizes = output_sizes(first.width, first.height, second.width, job.settings.widths)
     try:
         outputs = [
             replace(_encode_all(image, sizes, job.settings, staged, final, item), face_scanned=wanted, faces=boxes)
             for item, image, wanted, boxes in zip(decoded, prepared, job.face_scan, found, strict=True)
         ]
+    except EncoderFailedError as error:
+        message = (
+            f"the {error.fmt.upper()} encoder could not write '{job.before.src}' at {error.size[0]}x{error.size[1]} pixels ({error.reason})"
+        )
+        fix = f"leave '{error.fmt}' out of 'formats', or crop the photo to a more usual shape; if it persists, report it with the photo's size"
+        return PairResult(job.case_id, job.view, None, None, (Violation(CG308, where[job.before.src], message, fix, job.case_id),))
     except OutputRejectedError as error:
         location = Where(job.manifest_file, job.before.line, f"case {job.case_id}.photos")
         fix = "report this as a bug; nothing was published"
         return PairResult(job.case_id, job.view, None, None, (Violation(CG601, location, str(error), fix, job.case_id),))
     return PairResult(job.case_id, job.view, outputs[0], outputs[1], tuple(violations))
+
+
+# The longest side each output format can hold, as the bundled libraries write it and read it back (measured):
+# libwebp stops at 16383; libavif decodes at most 32768 per side by default (as browsers built on it do), though
+# AV1 itself allows 65536; libjpeg-turbo stops at 65500.
+MAX_SIDE = {"webp": 16383, "avif": 32768, "jpeg": 65500}
+FORMAT_NAMES = {"webp": "WebP", "avif": "AVIF", "jpeg": "JPEG"}
+
+
+@dataclass(frozen=True)
+class BeyondLimit:
+    """An output size one format cannot hold."""
+
+    fmt: str
+    size: tuple[int, int]
+    limit: int
+
+    @property
+    def tall(self) -> bool:
+        return self.size[1] > self.limit
+
+
+def beyond_encoder_limits(sizes: list[tuple[int, int]], formats_wanted: tuple[str, ...]) -> BeyondLimit | None:
+    """The first output (size, format) over its format's side limit, checked before anything is encoded."""
+    for fmt in sorted(formats_wanted, key=lambda f: MAX_SIDE.get(f, 0)):
+        limit = MAX_SIDE.get(fmt)
+        for size in sizes:
+            if limit is not None and max(size) > limit:
+                return BeyondLimit(fmt, size, limit)
+    return None
+
+
+def _shape_violation(job: PairJob, before: _Decoded, beyond: BeyondLimit, where: Where) -> Violation:
+    """CG308: a pair whose published size one output format cannot hold, with a crop that fits every format."""
+    width, height = beyond.size
+    name = FORMAT_NAMES.get(beyond.fmt, beyond.fmt)
+    side = "tall" if beyond.tall else "wide"
+    message = (
+        f"'{job.before.src}' (and its after photo, published at the same size) would be published at {width}x{height} pixels, "
+        f"but a {name} image can be at most {beyond.limit} pixels {side}"
+    )
+    leave_out = f", or leave '{beyond.fmt}' out of 'formats'" if beyond.fmt != "jpeg" else ""
+    if not beyond.tall:
+        fix = f"keep every entry of 'widths' at or below {beyond.limit}{leave_out}"
+        return Violation(CG308, where, message, fix, job.case_id)
+    limits = [MAX_SIDE[f] for f in job.settings.formats if f in MAX_SIDE]
+    fits = min(limits)  # the crop that fits every configured format
+    upright_width, upright_height = before.original_size
+    x, y, crop_width, crop_height = job.before.crop or (0, 0, upright_width, upright_height)
+    # Heights scale with the published width: at `width` pixels across, `fits` rows cover this many original rows.
+    rows = max(1, math.floor(fits * crop_width / width) - 1)
+    fix = (
+        f"crop both photos of the pair to the part that shows the treatment, at most {rows} pixels tall at "
+        f"{crop_width} wide, e.g. 'crop: [{x}, {y}, {crop_width}, {min(rows, crop_height)}]'{leave_out}"
+    )
+    return Violation(CG308, where, message, fix, job.case_id)
+
+
+class EncoderFailedError(Exception):
+    """An encoder refused a size or image the limits did not foresee: a violation, never a traceback."""
+
+    def __init__(self, fmt: str, size: tuple[int, int], reason: str):
+        super().__init__(reason)
+        self.fmt, self.size, self.reason = fmt, size, reason
 
 
 def output_sizes(width: int, height: int, other_width: int, widths: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -242,27 +320,26 @@ def output_sizes(width: int, height: int, other_width: int, widths: tuple[int, .
 
 
 def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) -> _Decoded:
-    """Admit one original: sniffed format, still, within the pixel cap, fully decodable."""
+    """Admit one original: a still photo by its content, within the pixel cap, fully decodable."""
     data = ref.path.read_bytes()
-    fmt = formats.sniff(data)
-    if fmt not in _ADMITTED:
-        what = "an SVG drawing" if fmt == "svg" else f"a {fmt.upper()} file" if fmt else "not an image"
-        raise ImageRejectedError(
-            Violation(
-                CG303,
-                where,
-                f"'{ref.src}' is {what}; a clinical photo must be a still JPEG, PNG, WebP, TIFF, HEIC or AVIF",
-                "export the original photo from the camera or photo system",
-                case_id,
-            )
-        )
+    found = identify(data)
+    if found.kind is not Kind.PHOTO:
+        raise ImageRejectedError(_not_a_photo(ref, found, where, case_id))
     try:
         with _pillow_size_warnings_ignored():
             image = Image.open(io.BytesIO(data))  # lazy: reads the header, so the cap is checked before any pixel
             if image.width * image.height > settings.max_pixels:
                 raise ImageRejectedError(_over_max_pixels(ref, settings, where, case_id))
-            if getattr(image, "is_animated", False) and fmt in {"png", "webp", "gif"}:
-                raise ImageRejectedError(Violation(CG303, where, f"'{ref.src}' is animated", "publish a still photo", case_id))
+            if getattr(image, "is_animated", False) and found.fmt in {"png", "webp"}:
+                raise ImageRejectedError(
+                    Violation(
+                        CG303,
+                        where,
+                        f"'{ref.src}' is {found.name} with an animation ({getattr(image, 'n_frames', 'several')} frames); a clinical photo is a still",
+                        "export the one still frame to publish as a JPEG",
+                        case_id,
+                    )
+                )
             image.seek(0)  # containers with several images publish their primary one only
             exif = image.getexif()
             original_size = _upright_size(image.size, exif)
@@ -270,16 +347,81 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
             image.load()
     except Image.DecompressionBombError:
         raise ImageRejectedError(_over_pillow_limit(ref, settings, where, case_id)) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError) as error:
         raise ImageRejectedError(
             Violation(
-                CG301, where, f"'{ref.src}' cannot be decoded ({error})", "re-export the photo; the file is damaged or truncated", case_id
+                CG301,
+                where,
+                f"'{ref.src}' is {found.name} that cannot be decoded: {structure_problem(data, found.fmt or '') or decode_problem(error)}",
+                "export the photo again from the camera or photo system (or copy the original again); this file is damaged",
+                case_id,
             )
         ) from None
     editors = editing_software(exif, image, data)
     captured = _capture_time(exif)
     srgb = _to_srgb(_upright(image, exif), image.info.get("icc_profile"))
     return _Decoded(srgb, hashlib.sha256(data).hexdigest(), captured, editors, original_size)
+
+
+def _not_a_photo(ref: ImageRef, found: Identified, where: Where, case_id: str) -> Violation:
+    """CG303 for a raw camera file or any other kind of file, CG301 for a photo format whose signature is broken."""
+    if found.kind is Kind.RAW:
+        return Violation(
+            CG303,
+            where,
+            f"'{ref.src}' is {found.name}, a raw camera file: export a JPEG or TIFF first",
+            "open it in the camera maker's software or a raw converter (Lightroom, darktable, RawTherapee), export the "
+            "photo as a JPEG or TIFF, and point 'src' at that file; a raw file's built-in preview is not the photo",
+            case_id,
+        )
+    if found.kind is Kind.DAMAGED:
+        return Violation(
+            CG301,
+            where,
+            f"'{ref.src}' is {found.name}, so it cannot be decoded",
+            found.fix or "export the photo again from the camera or photo system (or copy the original again); this file is damaged",
+            case_id,
+        )
+    return Violation(
+        CG303,
+        where,
+        f"'{ref.src}' is {found.name}; a clinical photo must be a still {ADMITTED_NAMES} file",
+        found.fix or f"export the photo as a {ADMITTED_NAMES} file and point 'src' at it",
+        case_id,
+    )
+
+
+# What the decoders' own words mean for the person holding the file (Pillow's messages, and pillow-heif's).
+_DECODE_PROBLEMS = (
+    (
+        re.compile(r"truncated|unexpected end|end of file|truncated file read|premature end", re.IGNORECASE),
+        "the file ends before its image data does (it was cut short, e.g. by an interrupted copy or upload)",
+    ),
+    (
+        re.compile(r"broken data stream|decoder error|unrecognized data stream|invalid|corrupt|bad |huffman", re.IGNORECASE),
+        "its compressed image data is damaged",
+    ),
+    (
+        re.compile(r"cannot identify image file", re.IGNORECASE),
+        "its header is damaged, or it is a variant of the format the image library does not read",
+    ),
+    (
+        re.compile(r"cannot load this image|unsupported|not supported|unknown", re.IGNORECASE),
+        "it uses a variant of the format (compression, colour layout or bit depth) the image library does not read",
+    ),
+)
+# Pillow names the stream it read ("<_io.BytesIO object at 0x7f...>"): different on every build, and meaningless.
+_PYTHON_OBJECT = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
+
+
+def decode_problem(error: BaseException) -> str:
+    """Why a photo could not be decoded, in words for its owner; never a Python object's address."""
+    text = str(error)
+    for pattern, meaning in _DECODE_PROBLEMS:
+        if pattern.search(text):
+            return meaning
+    detail = _PYTHON_OBJECT.sub("", text).strip(" :") or type(error).__name__
+    return f"its data is damaged (the decoder reports: {detail})"
 
 
 @contextlib.contextmanager
@@ -465,7 +607,10 @@ def _encode_all(
         # A new image from raw pixels carries no info dict, so nothing but pixels can be written.
         clean = Image.frombytes("RGB", resized.size, resized.tobytes())
         for fmt in settings.formats:
-            data = _encode(clean, fmt, settings)
+            try:
+                data = _encode(clean, fmt, settings)
+            except (OSError, ValueError, RuntimeError) as error:
+                raise EncoderFailedError(fmt, (width, height), _PYTHON_OBJECT.sub("", str(error)).strip() or type(error).__name__) from None
             problems = verify_output(data, fmt, (width, height))
             if problems:
                 raise OutputRejectedError(f"the {fmt} encoder's output failed verification: {'; '.join(problems)}")
