@@ -61,6 +61,33 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+# exiftool (-a -G1) tags that describe the file itself; anything else is metadata that must not be there.
+STRUCTURAL_GROUPS = {"SourceFile", "ExifTool", "System", "File", "JFIF", "RIFF", "PNG", "Composite"}
+AVIF_STRUCTURAL_TAGS = {
+    f"QuickTime:{tag}"
+    for tag in [
+        "MajorBrand",
+        "MinorVersion",
+        "CompatibleBrands",
+        "HandlerType",
+        "ImageSpatialExtent",
+        "ImagePixelDepth",
+        "AV1ConfigurationVersion",
+        "ChromaFormat",
+        "ChromaSamplePosition",
+        "ColorProfiles",
+        "ColorPrimaries",
+        "TransferCharacteristics",
+        "MatrixCoefficients",
+        "VideoFullRangeFlag",
+        "MediaDataSize",
+        "MediaDataOffset",
+        "MediaData",
+        "PixelAspectRatio",
+    ]
+} | {"Meta:PrimaryItemReference"}
+
+
 TREATMENTS: dict[str, Any] = {
     "lip-filler": {
         "title": "Lip filler",

@@ -10,34 +10,8 @@ from typing import Any
 from PIL import Image
 
 from mkdocs_compliant_gallery.images import formats
-from tests.helpers import Project, cards_of, case, consent, run_build
+from tests.helpers import AVIF_STRUCTURAL_TAGS, STRUCTURAL_GROUPS, Project, cards_of, case, consent, run_build
 from tests.photos import CANARY, Planted
-
-# exiftool (-a -G1) tags that describe the file itself; anything else is metadata that must not be there.
-STRUCTURAL_GROUPS = {"SourceFile", "ExifTool", "System", "File", "JFIF", "RIFF", "PNG", "Composite"}
-AVIF_STRUCTURAL_TAGS = {
-    f"QuickTime:{tag}"
-    for tag in [
-        "MajorBrand",
-        "MinorVersion",
-        "CompatibleBrands",
-        "HandlerType",
-        "ImageSpatialExtent",
-        "ImagePixelDepth",
-        "AV1ConfigurationVersion",
-        "ChromaFormat",
-        "ChromaSamplePosition",
-        "ColorProfiles",
-        "ColorPrimaries",
-        "TransferCharacteristics",
-        "MatrixCoefficients",
-        "VideoFullRangeFlag",
-        "MediaDataSize",
-        "MediaDataOffset",
-        "MediaData",
-        "PixelAspectRatio",
-    ]
-} | {"Meta:PrimaryItemReference"}
 
 
 def test_valid_gallery_publishes_every_case_with_its_disclosure(project: Project) -> None:
