@@ -343,13 +343,22 @@ def test_register_file_problem(tmp_path: Path, name: str, content: str | bytes, 
     assert message in register.violations[0].message
 
 
-def test_register_csv_syntax_error_is_cg109(tmp_path: Path) -> None:
-    """A cell beyond the csv module's field limit makes the file unreadable. The line is not asserted: today it is
-    one line early (DictReader.line_num counts the lines of the rows read before the bad one), reported as a bug."""
+def test_register_csv_syntax_error_is_cg109_on_its_own_line(tmp_path: Path) -> None:
+    """A cell beyond the csv module's field limit makes the file unreadable, at the line that holds it (DictReader's
+    line_num named the line before it)."""
     register = load_register_text(tmp_path, CSV_HEADER + CSV_ROW + "C-2026-0002," + "x" * 200_000 + "\n", "gallery/consents.csv")
-    assert [v.code for v in register.violations] == ["CG109"]
+    assert [(v.code, v.where.line) for v in register.violations] == [("CG109", 3)]
     assert "is not valid CSV: field larger than field limit" in register.violations[0].message
     assert not register.loaded
+
+
+def test_register_csv_record_lines_are_where_each_record_starts(tmp_path: Path) -> None:
+    """A quoted cell may span lines, and blank lines may separate rows: each record is named by its first line."""
+    multi_line = CSV_ROW.replace("lips-001", '"lips-001"').replace("marketing", '"marketing\nand more"')
+    text = CSV_HEADER + multi_line + "\n" + CSV_ROW.replace("C-2026-0001", "C-2026-0002").replace("2028-03-02", "soon")
+    register = load_register_text(tmp_path, text, "gallery/consents.csv")
+    assert [(c.id, c.line) for c in register.consents.values()] == [("C-2026-0001", 2), ("C-2026-0002", 5)]
+    assert found_in(register.violations) == [("CG103", 5, "consent C-2026-0002.expires_on")]
 
 
 def test_register_file_missing(tmp_path: Path) -> None:

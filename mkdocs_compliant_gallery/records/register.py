@@ -245,36 +245,48 @@ def _csv_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedM
     sink.extend(problems)
     if text is None:
         return None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames or "id" not in reader.fieldnames:
+    # csv.reader, not DictReader (whose line_num named the line before a syntax error): a record's line is the line
+    # it starts on (a quoted cell may span lines), and a syntax error's is the line being read when it was found.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        sink.append(Violation(CG109, Where(shown, reader.line_num), f"is not valid CSV: {error}", "re-export the register"))
+        return None
+    if not header or "id" not in header:
         sink.append(
             Violation(CG102, Where(shown, 1, "id"), "the CSV register needs a header row with an 'id' column", "export with column headers")
         )
         return None
     records = []
-    try:
-        for row in reader:
-            line = reader.line_num
-            record = _located({}, line)
-            for column, cell in row.items():
-                if column is None or cell is None or not cell.strip():
-                    continue
-                value: Any = [part.strip() for part in cell.split(";") if part.strip()] if _is_list_column(column) else cell.strip()
-                target = record
-                *parents, leaf = column.strip().split(".")
-                for parent in parents:
-                    child = target.get(parent)
-                    if not isinstance(child, LocatedMap):
-                        child = _located({}, line)
-                        target[parent] = child
-                        target.key_lines[parent] = line
-                    target = child
-                target[leaf] = _located_list(value, line) if isinstance(value, list) else value
-                target.key_lines[leaf] = line
-            records.append(record)
-    except csv.Error as error:
-        sink.append(Violation(CG109, Where(shown, reader.line_num), f"is not valid CSV: {error}", "re-export the register"))
-        return None
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader, None)
+        except csv.Error as error:
+            sink.append(Violation(CG109, Where(shown, reader.line_num), f"is not valid CSV: {error}", "re-export the register"))
+            return None
+        if cells is None:
+            break
+        if not cells:
+            continue  # a blank line
+        record = _located({}, line)
+        for column, cell in zip(header, cells, strict=False):  # short rows leave columns empty; extra cells have no column
+            if not cell.strip():
+                continue
+            value: Any = [part.strip() for part in cell.split(";") if part.strip()] if _is_list_column(column) else cell.strip()
+            target = record
+            *parents, leaf = column.strip().split(".")
+            for parent in parents:
+                child = target.get(parent)
+                if not isinstance(child, LocatedMap):
+                    child = _located({}, line)
+                    target[parent] = child
+                    target.key_lines[parent] = line
+                target = child
+            target[leaf] = _located_list(value, line) if isinstance(value, list) else value
+            target.key_lines[leaf] = line
+        records.append(record)
     return records
 
 
