@@ -43,7 +43,7 @@ from .rules.context import Rules
 from .rules.decide import Decision, decide_all
 from .rules.jurisdictions import PACKS, pack_disclosures
 from .settings import IMAGE_FOLDER, JURISDICTIONS, Settings
-from .violations import Severity, Violation, Where, of_severity
+from .violations import Severity, Violation, Where, did_you_mean, of_severity
 
 
 @dataclass(frozen=True)
@@ -336,6 +336,8 @@ class GalleryBuild:
         """The case ready for its card, or None when a rule, a photo or a missing capture date holds it back."""
         if not decision.publishable:
             return None
+        if not case.photos or any(v.case == case.id and v.severity is Severity.ERROR for v in manifest.violations):
+            return None  # an entry of the case could not be read (its photos, say): never publish what is left of it
         pairs = tuple((pair, results[(case.id, pair.view)]) for pair in case.photos)
         if any(result.before is None for _, result in pairs):
             return None
@@ -506,7 +508,7 @@ class GalleryBuild:
                     CG108,
                     where,
                     f"directive names case '{directive.case}', which is not in the manifest",
-                    f"use a case id from {manifest.file}",
+                    (did_you_mean(directive.case, manifest.cases).strip() or f"use a case id from {manifest.file}"),
                 )
                 return "", [unknown], [], []
             wanted = [directive.case]
@@ -517,7 +519,7 @@ class GalleryBuild:
                     CG108,
                     where,
                     f"directive names treatment '{directive.treatment}', which is not in the manifest",
-                    f"use a treatment key from {manifest.file}",
+                    (did_you_mean(directive.treatment, manifest.treatments).strip() or f"use a treatment key from {manifest.file}"),
                 )
                 return "", [unknown], [], []
             wanted = [c.id for c in manifest.cases.values() if c.treatment == directive.treatment]

@@ -5,6 +5,7 @@ The rules themselves are declared in `catalogue`; this module holds only the typ
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -132,3 +133,9 @@ def display_path(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """ " did you mean 'x'?" for the choice closest to a mistyped id or key, else ""."""
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
+    return f" did you mean '{close[0]}'?" if close else ""

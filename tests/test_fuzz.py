@@ -3,14 +3,10 @@ image admission step. Any input yields violations (or a clean result), never an 
 
 Hypothesis drives byte-level and token-level mutations of valid seeds, and wholly arbitrary bytes, in rounds of
 ROUND examples (each a complete Hypothesis run, shrinking included) until the target has used
-<<<<<<< HEAD
 `COMPLIANT_GALLERY_FUZZ_SECONDS` (default 8) per target, a couple of minutes of CI time in all. FHIR registers are seeded
 with our own Consents and with the real HL7 R4 and IHE PCF Consent examples (../shared/holdout/fhir/), and are also
 mutated element by element (a value nulled, retyped, moved, a modifierExtension or a misspelt revocation added), so
 that the mutations reach the reader and the consent rules behind valid JSON. For a long local run:
-=======
-`COMPLIANT_GALLERY_FUZZ_SECONDS` (default 8): eight targets, under a minute of CI time. For a long local run:
->>>>>>> 6cd812c (Photos by content: raw camera files (DNG, NEF, CR2, ARW, IIQ, ...) refused with CG303, every refusal names the format found, decoder failures described without Python objects; CG308 for shapes an encoder cannot hold, checked before encoding; shape fuzzing)
 
     COMPLIANT_GALLERY_FUZZ_SECONDS=600 pytest tests/test_fuzz.py -p no:cacheprovider
 """

@@ -126,10 +126,18 @@ MANIFEST_ROWS: dict[str, Row] = {
     "CG102-alt-missing": Row(
         *side_pair("{src: photos/lips-001-before.jpg}"), [("CG102", 17, "case lips-001.photos.before.alt")], "'alt' is required"
     ),
-    "CG102-the-only-pair-dropped-leaves-no-photos": Row(
+    # The pair that cannot be read is the one error: not "the case has no photos", nor its before photo as unlisted
+    # (the after photo, which no entry names any more, is unlisted indeed).
+    "CG102-a-pair-without-after-is-its-own-error": Row(
         "\n        after: {src: photos/lips-001-after.jpg, alt: Lips after treatment}",
         "",
-        [("CG102", 12, "case lips-001.photos"), ("CG102", 13, "case lips-001.photos.after"), ("CG107", 0, ""), ("CG107", 0, "")],
+        [("CG102", 13, "case lips-001.photos.after"), ("CG107", 0, "")],
+        "'after' is required",
+    ),
+    "CG102-a-case-with-an-empty-photo-list": Row(
+        "    photos:\n      - view: front\n        before: {src: photos/lips-001-before.jpg, alt: Lips before treatment}\n" + LAST_LINE,
+        "    photos: []\n",
+        [("CG102", 12, "case lips-001.photos"), ("CG107", 0, ""), ("CG107", 0, "")],
         "the case has no photos",
     ),
     # CG103: wrong type or value
@@ -218,8 +226,8 @@ def test_manifest_photo_symlinked_outside_the_project(tmp_path: Path) -> None:
     (tmp_path / "outside.jpg").write_bytes(b"a raw photo elsewhere on the disk")
     (root / "gallery" / "photos" / "linked.jpg").symlink_to(tmp_path / "outside.jpg")
     manifest = load(root)
-    # The link itself is then a file of the photo folder that no case uses.
-    assert found_in(manifest.violations) == [("CG106", 17, "case lips-001.photos.before.src"), ("CG107", 0, "")]
+    # One error: the link is named by the entry CG106 refuses, so it is not also reported as unlisted.
+    assert found_in(manifest.violations) == [("CG106", 17, "case lips-001.photos.before.src")]
     assert "leads outside the project" in manifest.violations[0].message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 from ..catalogue import CG102, CG103, CG104, CG105, CG106, CG107, CG110
 from ..settings import EDIT_KINDS
-from ..violations import Violation, Where, display_path
+from ..violations import Violation, Where, did_you_mean, display_path
 from .fields import Fields
 from .yamlfile import LocatedMap, load_yaml
 
@@ -162,6 +163,9 @@ class Manifest:
     cases: dict[str, Case] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     loaded: bool = False
+    # Every file a `src:` names or, when it names none, the one its error suggests: such a file is not "unlisted"
+    # (CG107) even when its entry could not be loaded, since that entry's own error already explains it.
+    mentioned: set[Path] = field(default_factory=set)
 
 
 def load_manifest(path: Path, shown: str, project_root: Path, photos_root: Path) -> Manifest:
@@ -188,6 +192,7 @@ def load_manifest(path: Path, shown: str, project_root: Path, photos_root: Path)
         if not isinstance(item, LocatedMap):
             manifest.violations.append(Violation(CG103, Where(shown, line, "cases"), "each case must be a mapping", "write '- id: ...'"))
             continue
+        manifest.mentioned.update(_named_photos(item, manifest.photos_root, project_root))
         case = _load_case(manifest, item, project_root)
         if case is None:
             continue
@@ -245,7 +250,7 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
             CG110,
             "treatment",
             f"treatment '{treatment}' is not defined under 'treatments:'",
-            f"add '{treatment}:' under 'treatments:' or fix the name",
+            did_you_mean(treatment, manifest.treatments).strip() or f"add '{treatment}:' under 'treatments:' or fix the name",
         )
     shows: dict[str, bool] = {}
     shows_fields = fields.mapping("shows", required=True)
@@ -258,7 +263,8 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
             shows[key] = required if value is None else value
     photos: list[PhotoPair] = []
     views: dict[str, int] = {}
-    for item, line in fields.items("photos", required=True) or []:
+    listed = fields.items("photos", required=True)
+    for item, line in listed or []:
         pair = _load_pair(manifest, fields, item, line, project_root)
         if pair is None:
             continue
@@ -275,7 +281,7 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
             continue
         views[pair.view] = pair.line
         photos.append(pair)
-    if not photos and "photos" in data:
+    if listed == []:  # an entry that could not be loaded has its own error: this one is for an empty list only
         fields.problem(CG102, "photos", "the case has no photos", "add at least one before/after pair")
     layout = fields.text("layout")
     if layout is not None and layout not in LAYOUTS:
@@ -382,12 +388,11 @@ def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Pa
     try:
         real = candidate.resolve(strict=True)
     except FileNotFoundError:
-        fields.problem(
-            CG105,
-            "src",
-            f"photo '{src}' does not exist (looked for {display_path(candidate, project_root)})",
-            "check the file name and its folder, or remove the photo from the manifest",
-        )
+        suggestion = suggest_photo(src, photos_root, project_root)
+        fix = "check the file name and its folder, or remove the photo from the manifest"
+        if suggestion is not None:
+            fix = f"did you mean '{suggestion[0]}'? {suggestion[2]}"
+        fields.problem(CG105, "src", f"photo '{src}' does not exist (looked for {display_path(candidate, project_root)})", fix)
         return None
     except (OSError, RuntimeError) as error:
         fields.problem(CG105, "src", f"photo '{src}' cannot be opened: {error}", "check the file")
@@ -404,6 +409,74 @@ def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Pa
         fields.problem(CG105, "src", f"'{src}' is not a file", "point 'src' at a photo file")
         return None
     return real
+
+
+def suggest_photo(src: str, photos_root: Path, project_root: Path) -> tuple[str, Path, str] | None:
+    """The photo a missing `src` most likely means: (the src to write, the file, why), or None.
+
+    Tried in order: the path written relative to mkdocs.yml instead of the photo folder; the same path in other
+    letter case (a photo renamed .JPG); the same file name elsewhere in the photo folder (another case's
+    folder); a close spelling of a photo in the folder.
+    """
+    posix = PurePosixPath(src)
+    if posix.is_absolute() or ".." in posix.parts or "\\" in src:
+        return None
+    root = photos_root.resolve()
+    from_project = (project_root / posix).resolve()
+    if from_project.is_file() and from_project.is_relative_to(root):
+        written = from_project.relative_to(root).as_posix()
+        return (
+            written,
+            from_project,
+            f"photo paths are relative to the photo folder ({display_path(root, project_root.resolve())}), not to mkdocs.yml",
+        )
+    photos = _photo_files(root)
+    wanted = posix.as_posix().casefold()
+    same_but_case = [path for path in photos if path.relative_to(root).as_posix().casefold() == wanted]
+    if len(same_but_case) == 1:
+        return same_but_case[0].relative_to(root).as_posix(), same_but_case[0], "file names are matched exactly, letter case included"
+    same_name = [path for path in photos if path.name.casefold() == posix.name.casefold()]
+    if len(same_name) == 1:
+        return same_name[0].relative_to(root).as_posix(), same_name[0], "a file of that name is in another folder of the photo folder"
+    relative = {path.relative_to(root).as_posix(): path for path in photos}
+    close = difflib.get_close_matches(posix.as_posix(), list(relative), n=1, cutoff=0.8)
+    if close:
+        return close[0], relative[close[0]], "it is the closest name in the photo folder"
+    return None
+
+
+def _photo_files(root: Path, limit: int = 20_000) -> list[Path]:
+    """The photo files under `root` (hidden folders skipped), at most `limit` of them."""
+    found: list[Path] = []
+    if not root.is_dir():
+        return found
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(folder) / name for name in sorted(names) if Path(name).suffix.lower() in PHOTO_SUFFIXES)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _named_photos(case: LocatedMap, photos_root: Path, project_root: Path) -> set[Path]:
+    """The files the `src:` entries of one case name (as written, or as their error will suggest), however broken
+    the rest of the case is."""
+    named: set[Path] = set()
+    pairs = case.get("photos")
+    for pair in pairs if isinstance(pairs, list) else []:
+        for key in ("before", "after"):
+            entry = pair.get(key) if isinstance(pair, dict) else None
+            src = entry.get("src") if isinstance(entry, dict) else None
+            if not isinstance(src, str) or not src.strip():
+                continue
+            candidate = photos_root / src.strip()
+            if "\\" not in src and candidate.is_file():
+                named.add(candidate.resolve())
+                continue
+            suggestion = suggest_photo(src.strip(), photos_root, project_root)
+            if suggestion is not None:
+                named.add(suggestion[1].resolve())
+    return named
 
 
 def _box(fields: Fields, key: str) -> Box | None:
@@ -533,24 +606,40 @@ def _check_case_clashes(manifest: Manifest) -> None:
 
 
 def _check_unlisted_photos(manifest: Manifest, project_root: Path) -> None:
-    """CG107 for every photo file in the photo folder that no case lists."""
-    listed = {ref.path for case in manifest.cases.values() for ref in case.image_refs()}
+    """CG107 for every photo file in the photo folder that no case lists (or names in an entry with an error)."""
+    listed = {ref.path for case in manifest.cases.values() for ref in case.image_refs()} | manifest.mentioned
     root = manifest.photos_root
     if not root.is_dir():
         return
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            path = Path(folder) / name
-            if path.suffix.lower() not in PHOTO_SUFFIXES:
-                continue
-            if path.resolve() in listed:
-                continue
-            manifest.violations.append(
-                Violation(
-                    CG107,
-                    Where(display_path(path, project_root)),
-                    "photo is in the photo folder but no case lists it",
-                    "add it to a case in the manifest, or move it out of the photo folder (an unlisted photo is a raw patient file left lying next to published ones)",
-                )
+    for path in _photo_files(root, limit=10**9):
+        if path.resolve() in listed:
+            continue
+        hint = _shared_listing_hint(manifest, path)
+        manifest.violations.append(
+            Violation(
+                CG107,
+                Where(display_path(path, project_root)),
+                "photo is in the photo folder but no case lists it",
+                hint
+                or "add it to a case in the manifest, or move it out of the photo folder (an unlisted photo is a raw patient file left lying next to published ones)",
             )
+        )
+
+
+def _shared_listing_hint(manifest: Manifest, unlisted: Path) -> str:
+    """A did-you-mean for an unlisted photo: a case that lists another case's photo of a close name, in its place."""
+    listings: dict[Path, list[tuple[Case, ImageRef]]] = {}
+    for case in manifest.cases.values():
+        for ref in case.image_refs():
+            listings.setdefault(ref.path, []).append((case, ref))
+    for path, uses in listings.items():
+        cases = {case.id for case, _ in uses}
+        if len(cases) < 2 or difflib.SequenceMatcher(None, path.name, unlisted.name).ratio() < 0.8:
+            continue
+        for case, ref in uses:
+            # The case whose id the unlisted file's name carries is the one that means it.
+            if case.id in unlisted.name and case.id not in path.name:
+                written = unlisted.resolve().relative_to(manifest.photos_root.resolve()).as_posix()
+                others = ", ".join(sorted(cases - {case.id}))
+                return f"did you mean '{written}'? case {case.id} ({manifest.file}:{ref.line}) lists '{ref.src}', a photo of case {others}"
+    return ""

@@ -18,7 +18,7 @@ from ..catalogue import CG201, CG202, CG203, CG204, CG205, CG206, CG207, CG208, 
 from ..records.fhir import CHANNEL_SYSTEM, WITHDRAWN
 from ..records.manifest import Case
 from ..records.register import STATEMENT_KEYS, Consent, ConsentScope, Register
-from ..violations import Severity, Violation, Where
+from ..violations import Severity, Violation, Where, did_you_mean
 from .context import Rules, at_case, at_consent
 
 MARKETING_PURPOSES = {"marketing", "advertising", "HMARKT"}
@@ -28,6 +28,20 @@ STATEMENT_WORDING = {
     "redisclosure": "that disclosed photos may be redisclosed",
 }
 NO_HISTORY = PublicationHistory()
+
+
+def _consent_fix(case: Case, register: Register) -> str:
+    """The fix for an unknown consent id, with a did-you-mean: the release whose scope names the case, else the closest id.
+
+    The release that names the case comes first: a close spelling may be another patient's release (which the
+    scope rules would then refuse), the one naming the case is the one the form was signed for.
+    """
+    otherwise = "add the signed release to the register before publishing"
+    naming = sorted(c.id for c in register.consents.values() if case.id in c.scope.cases)
+    if len(naming) == 1:
+        return f"did you mean '{naming[0]}'? It is the release whose scope names case {case.id}; otherwise {otherwise}"
+    close = did_you_mean(case.consent_id or "", register.consents).strip()
+    return f"{close} Otherwise {otherwise}" if close else f"correct the id, or {otherwise}"
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,7 @@ def consent_violations(
                 CG201,
                 "consent",
                 f"consent '{case.consent_id}' is not in the register {register.file}",
-                "correct the id, or add the signed release to the register before publishing",
+                _consent_fix(case, register),
             )
         ]
     # A release not in force takes the case down (or holds it back) whatever else is wrong with the record.
