@@ -33,6 +33,12 @@ CG112 = Rule(
     LOAD,
 )
 CG113 = Rule("CG113", "an approval whose digest does not match the content recorded with it (edited by hand or damaged)", LOAD)
+CG114 = Rule(
+    "CG114",
+    "the manifest, the register or the photo folder is inside `docs_dir`, where a build without the plugin would publish it (warning)",
+    LOAD,
+    Severity.WARNING,
+)
 
 # CG2xx: the release behind each case (rules/consent.py)
 CG201 = Rule("CG201", "case has no consent, or the id is not in the register", DECIDE)

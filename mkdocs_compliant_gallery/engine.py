@@ -23,14 +23,14 @@ from typing import Any
 
 from . import __version__
 from .audit import publications
-from .catalogue import CG102, CG104, CG106, CG108, CG110, CG111, CG404, CG406, CG514
+from .catalogue import CG102, CG104, CG106, CG108, CG110, CG111, CG114, CG404, CG406, CG514
 from .images import faces
 from .images.cache import SourceDigests, purge_cache
 from .images.pipeline import PairJob, PairResult
 from .images.pool import process_pairs
 from .images.scrub import scrub_tree
 from .output.cards import disclosure_problems
-from .output.directives import Directive, find_directives, line_in_source, parse_directive
+from .output.directives import Directive, find_directives, find_near_misses, line_in_source, near_miss_problem, parse_directive
 from .output.guard import Forbidden, Secret, guard_site
 from .output.preview import Preview
 from .output.render import PublishedCase, Renderer, disclosure_texts, treatment_pages
@@ -174,10 +174,13 @@ class GalleryBuild:
 
     # -- loading, deciding, processing ----------------------------------------------------------------
 
-    def prepare(self) -> Plan:
-        """Load manifest and register, decide every case, process the photos of the cases that stay."""
+    def prepare(self, docs_dir: Path | None = None) -> Plan:
+        """Load manifest and register, decide every case, process the photos of the cases that stay.
+
+        `docs_dir` is the host's folder of pages, when it has one: inputs kept inside it are warned about (CG114).
+        """
         settings = self.settings
-        found: list[Violation] = []
+        found: list[Violation] = exposed_inputs(settings, docs_dir) if docs_dir is not None else []
         for path, label in ((settings.manifest, "manifest"), (settings.consents, "consent register")):
             found.extend(self._outside_project(path, label))
         if settings.approval_required:
@@ -480,6 +483,12 @@ class GalleryBuild:
             pieces.append(rendered)
             position = match.end()
         pieces.append(html[position:])
+        near: dict[str, int] = {}
+        for comment, meant in find_near_misses(html):
+            occurrence = near.get(comment.group(0), 0)
+            near[comment.group(0)] = occurrence + 1
+            where = Where(page_file, line_in_source(source, comment.group(0), occurrence), "directive")
+            problems.append(near_miss_problem(comment.group(0), meant, where))
         self.page_problems.extend(problems)
         return PlacedPage("".join(pieces), tuple(problems), expected, tuple(removed))
 
@@ -738,6 +747,32 @@ def jurisdictions_missing() -> Violation:
         f"list every rule pack that applies, e.g. 'jurisdictions: [US, US-CA]'; the packs are: {', '.join(JURISDICTIONS)} "
         "(US is the federal base: HIPAA authorizations and FTC disclosures)",
     )
+def exposed_inputs(settings: Settings, docs_dir: Path) -> list[Violation]:
+    """CG114 (a warning, on every build) when the manifest, the register or the photo folder is inside `docs_dir`.
+
+    The plugin keeps them out of the site, but a build without it (the plugin disabled, another host such as
+    Zensical, a plain `mkdocs build` of a copy of the project) copies everything in `docs_dir`: raw photos included.
+    """
+    docs = docs_dir.resolve()
+    inside = [
+        f"{label} ({settings.relative(path)})"
+        for label, path in (("the photo folder", settings.photos), ("the manifest", settings.manifest), ("the register", settings.consents))
+        if path.resolve().is_relative_to(docs)
+    ]
+    if not inside:
+        return []
+    listed = inside[0] if len(inside) == 1 else ", ".join(inside[:-1]) + " and " + inside[-1]
+    return [
+        Violation(
+            CG114,
+            Where("mkdocs.yml", 0, "docs_dir"),
+            f"{listed} {'is' if len(inside) == 1 else 'are'} inside docs_dir ({settings.relative(docs)}): this build keeps "
+            "them out of the site, but a build without the plugin (disabled, or another host) would publish them, raw "
+            "patient photos included",
+            "move them to a folder beside docs_dir (the sample site uses gallery/ next to mkdocs.yml) and point the "
+            "plugin's 'manifest', 'consents' and 'photos' options at the new places",
+        )
+    ]
 
 
 def _missing_capture_dates(case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[Violation]:

@@ -13,7 +13,15 @@ import pytest
 from PIL import Image
 
 from mkdocs_compliant_gallery.output.cards import disclosure_problems, rendered_cards
-from mkdocs_compliant_gallery.output.directives import Directive, code_masked, find_directives, line_in_source, parse_directive
+from mkdocs_compliant_gallery.output.directives import (
+    Directive,
+    code_masked,
+    find_directives,
+    find_near_misses,
+    line_in_source,
+    outside_fences,
+    parse_directive,
+)
 from mkdocs_compliant_gallery.output.guard import Forbidden, Secret, guard_site
 from mkdocs_compliant_gallery.settings import IMAGE_FOLDER
 from mkdocs_compliant_gallery.violations import Where
@@ -32,11 +40,8 @@ DIRECTIVE_ROWS: dict[str, tuple[str, Directive | None, list[str]]] = {
     "CG108-unknown-argument": (" colour=red", None, ["directive argument 'colour=red' is not understood"]),
     "CG108-argument-without-value": (" treatment", None, ["directive argument 'treatment' is not understood"]),
     "CG108-upper-case-key": (" CASE=lips-001", None, ["directive argument 'CASE=lips-001' is not understood"]),
-    "CG108-space-around-equals": (
-        " case = lips-001",
-        None,
-        ["directive argument 'case' is not understood", "directive argument '=' is not understood", "directive argument 'lips-001'"],
-    ),
+    "space-around-equals": (" case = lips-001", Directive("D", case="lips-001"), []),
+    "CG108-argument-typo": (" treatmnet=lip-filler", None, ["directive argument 'treatmnet=lip-filler' is not understood"]),
     "CG108-treatment-and-case": (" treatment=lip-filler case=lips-001", None, ["a directive names both a treatment and a case"]),
 }
 
@@ -82,6 +87,75 @@ def test_code_masked_hides_fenced_and_inline_code_line_for_line() -> None:
     masked = code_masked(PAGE)
     assert [len(line) for line in masked.split("\n")] == [len(line) for line in PAGE.split("\n")]
     assert directives_of(PAGE) == [(3, ""), (17, "treatment=after-inline-code")]
+
+
+# (args, the fix a CG108 gives): a mistyped argument names the one that was meant.
+ARGUMENT_TYPOS = [
+    (" treatmnet=lip-filler", "did you mean 'treatment=lip-filler'?"),
+    (" cases=lips-001", "did you mean 'case=lips-001'?"),
+    (" CASE=lips-001", "did you mean 'case=lips-001'?"),
+    (" colour=red", "write 'treatment=<key>' or 'case=<id>', or nothing for every case"),
+]
+
+
+@pytest.mark.parametrize(("args", "fix"), ARGUMENT_TYPOS)
+def test_a_mistyped_argument_says_what_was_meant(args: str, fix: str) -> None:
+    _, problems = parse_directive("D", args, WHERE)
+    assert [(v.code, v.fix) for v in problems] == [("CG108", fix)]
+
+
+# Comments meant as directives but written otherwise -> the directive they mean; written correctly or unrelated: none.
+NEAR_MISSES = [
+    ("<!-- compliant_gallery -->", "<!-- compliant-gallery -->"),
+    ("<!-- Compliant-Gallery -->", "<!-- compliant-gallery -->"),
+    ("<!-- COMPLIANT-GALLERY case=lips-001 -->", "<!-- compliant-gallery case=lips-001 -->"),
+    ("<!-- compliant gallery treatment=lip-filler -->", "<!-- compliant-gallery treatment=lip-filler -->"),
+    ("<!-- compliant-gallery: case=lips-001 -->", "<!-- compliant-gallery case=lips-001 -->"),
+    ("<!-- compliant-galery -->", "<!-- compliant-gallery -->"),
+    ("<!--compliantgallery-->", "<!-- compliant-gallery -->"),
+    ("<!-- compliant-gallery case=lips-001 -->", None),
+    ("<!--compliant-gallery-->", None),
+    ("<!-- compliance review: Dr Lee -->", None),
+    ("<!-- TODO: gallery for lips -->", None),
+]
+
+
+@pytest.mark.parametrize(("comment", "meant"), NEAR_MISSES)
+def test_near_miss_directives_are_found_with_the_directive_they_mean(comment: str, meant: str | None) -> None:
+    found = find_near_misses(f"<p>Intro</p>\n{comment}\n<p>Outro</p>")
+    assert [m for _, m in found] == ([meant] if meant else [])
+
+
+FENCED = """\
+# Placing a case
+
+````markdown
+Write this in a page:
+```
+<!-- compliant-gallery case=shown-in-an-example -->
+```
+````
+
+<!-- compliant-gallery case=after-the-example -->
+
+    <!-- compliant-gallery case=in-indented-code -->
+
+- A list item
+
+    <!-- compliant-gallery case=continuing-the-item -->
+
+        <!-- compliant-gallery case=in-code-inside-the-item -->
+"""
+
+
+def test_a_fence_closes_only_at_a_fence_as_long_as_its_own() -> None:
+    text = [number for number, _, is_text in outside_fences(FENCED.split("\n")) if is_text]
+    assert 6 not in text and 10 in text, text
+    assert directives_of(FENCED)[0] == (10, "case=after-the-example")
+
+
+def test_indented_code_is_masked_but_a_list_item_continued_is_not() -> None:
+    assert directives_of(FENCED) == [(10, "case=after-the-example"), (16, "case=continuing-the-item")]
 
 
 def test_a_page_without_directives() -> None:

@@ -91,7 +91,7 @@ def prepare(project: Project) -> tuple[GalleryBuild, bool]:
     violations, so `errors()` holds everything a `mkdocs build` would stop on before writing pages.
     """
     gallery = GalleryBuild(project.settings)
-    if not gallery.prepare().loaded:
+    if not gallery.prepare(Path(project.config.docs_dir)).loaded:
         return gallery, False
     docs = Path(project.config.docs_dir)
     if not docs.is_dir():

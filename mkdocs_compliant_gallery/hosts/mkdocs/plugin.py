@@ -84,6 +84,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self._reset()
         self.site_dir = config.site_dir
         if not self.config.enabled:
+            tripwire.plugin_disabled()
             return config
         if config.strict:
             self.tally = WarningTally.attach()
@@ -129,7 +130,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         gallery = GalleryBuild(settings, renderer, progress=_log_progress)
         self.gallery = gallery
         _exclude_inputs(files, settings)
-        gallery.prepare()
+        gallery.prepare(Path(config.docs_dir))
         _log_face_guard(gallery)
         _log_approval(gallery)
         if self.command != "serve":  # the preview logs what changed, once every page is known
