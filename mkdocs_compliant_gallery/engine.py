@@ -43,7 +43,7 @@ from .rules.context import Rules
 from .rules.decide import Decision, decide_all
 from .rules.jurisdictions import PACKS, pack_disclosures
 from .settings import IMAGE_FOLDER, JURISDICTIONS, Settings
-from .violations import Severity, Violation, Where, did_you_mean, of_severity
+from .violations import Severity, Violation, Where, count, did_you_mean, of_severity
 
 
 @dataclass(frozen=True)
@@ -391,7 +391,7 @@ class GalleryBuild:
         unavailable = Violation(
             CG111,
             Where("mkdocs.yml", 0, "face_guard"),
-            f"the photos of {len(needing)} case(s) ({', '.join(needing)}) need the face check, since their releases do not "
+            f"the photos of {count(len(needing), 'case')} ({', '.join(needing)}) need the face check, since their releases do not "
             f"allow the face, but the face detector cannot run: {problem}",
             f"{faces.INSTALL_HINT}; or, knowing that faces then go unchecked, set 'face_guard: false' in the plugin options "
             "(a warning on every build, recorded in the publication log)",
@@ -733,8 +733,8 @@ class GalleryBuild:
     def summary(self) -> str:
         plan = self.plan
         return (
-            f"{len(self.uses)} cases published, {len(plan.removed())} removed, {len(self.warnings())} warnings; "
-            f"{plan.processed} photo pairs processed, {plan.cache_hits} from cache, in {time.monotonic() - self.started:.1f}s"
+            f"{count(len(self.uses), 'case')} published, {len(plan.removed())} removed, {count(len(self.warnings()), 'warning')}; "
+            f"{count(plan.processed, 'photo pair')} processed, {plan.cache_hits} from cache, in {time.monotonic() - self.started:.1f}s"
         )
 
 

@@ -139,3 +139,8 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     """ " did you mean 'x'?" for the choice closest to a mistyped id or key, else ""."""
     close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
     return f" did you mean '{close[0]}'?" if close else ""
+
+
+def count(number: int, noun: str, plural: str = "") -> str:
+    """'1 case', '2 cases', '0 cases': a number with its noun in the right form (`plural` when not noun + 's')."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

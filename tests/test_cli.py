@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import difflib
 import hashlib
 import json
@@ -15,7 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+from mkdocs_compliant_gallery.records.manifest import PHOTO_SUFFIXES
 from mkdocs_compliant_gallery.records.register import load_register
+from mkdocs_compliant_gallery.violations import count
 from tests.helpers import CHROMIUM_ARGS, REPO, Project, cards_of, case, consent, run_build
 from tests.photos import Planted
 
@@ -102,7 +105,7 @@ def test_check_passes_a_clean_project(project: Project) -> None:
     project.write()
     run = cli(project.root, "check")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "3 cases publishable, 0 removed, 0 errors" in run.stdout
+    assert "3 cases publishable, 0 removed, 0 errors, 0 warnings, 0 consents used by no case" in run.stdout
     assert not (project.root / "site").exists(), "check must not build the site"
 
 
@@ -144,7 +147,7 @@ def test_check_reports_a_consent_used_by_no_case_as_a_warning(project: Project) 
     assert run.returncode == 0, run.stdout + run.stderr
     line = _line_of(project.gallery / "consents.yml", "id: C-2026-0099")
     assert f"warning: gallery/consents.yml:{line} (consent C-2026-0099): consent used by no case (in force until 2028-03-02)" in run.stdout
-    assert "1 consents used by no case" in run.stdout
+    assert "1 consent used by no case" in run.stdout
     assert "P-10099" not in run.stdout
 
 
@@ -269,6 +272,43 @@ def test_withdraw_refuses_unknown_and_already_withdrawn_consents(project: Projec
     bad_date = cli(project.root, "withdraw", "C-2026-0001", "--received", "20/11/2026")
     assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr
     assert register.read_text() == before
+
+
+def test_withdraw_refuses_a_receipt_date_after_today_unless_forced(project: Project) -> None:
+    project.write()
+    register = project.gallery / "consents.yml"
+    before = register.read_text()
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    refused = cli(project.root, "withdraw", "C-2026-0001", "--received", tomorrow)
+    assert refused.returncode == 2 and register.read_text() == before
+    assert f"--received {tomorrow} is after today" in refused.stderr and "every build would go on publishing the case" in refused.stderr
+    assert "add --force" in refused.stderr
+    forced = cli(project.root, "withdraw", "C-2026-0001", "--received", tomorrow, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert f"revoked_on: {tomorrow}" in register.read_text()
+
+
+def test_summaries_count_in_the_singular_too(project: Project) -> None:
+    """'1 cases published', '1 gallery problems': every summary says its numbers in the right form."""
+    project.manifest["cases"] = project.manifest["cases"][:1]
+    project.consents = [*project.consents[:1], consent("C-2026-0009", "lips-009", "P-10009")]
+    for name in ("lips-002", "brow-001"):
+        for side in ("before", "after"):
+            (project.gallery / "photos" / f"{name}-{side}.jpg").unlink()
+    project.consent("C-2026-0001")["expires_on"] = "2026-12-01"  # one warning: expires within 30 days
+    project.write()
+    run = cli(project.root, "check")
+    assert "1 case publishable, 0 removed, 0 errors, 1 warning, 1 consent used by no case" in run.stdout, run.stdout
+    result = project.build()
+    assert result.ok, result.log
+    assert "1 case published, 0 removed, 1 warning; 0 photo pairs processed, 1 from cache" in result.log  # check cached it
+    report = cli(project.root, "report")
+    assert "1 case: 1 published (1 expiring soon), 0 removed, 0 blocked; 1 consent used by no case" in report.stdout, report.stdout
+
+
+def test_count_says_numbers_in_the_right_form() -> None:
+    assert [count(n, "case") for n in (0, 1, 2)] == ["0 cases", "1 case", "2 cases"]
+    assert count(1, "gallery problem") == "1 gallery problem" and count(3, "child", "children") == "3 children"
 
 
 @pytest.mark.parametrize(("name", "kind"), [("consents.csv", "CSV"), ("consents.ndjson", "FHIR")])
@@ -454,9 +494,18 @@ def test_pre_commit_hook_runs_check_on_gallery_changes() -> None:
         "gallery/approvals.yml",
         "gallery/photos/lips-001-before.jpg",
         "mkdocs.yml",
+        # Not only a folder named photos/: the photo folder is wherever the plugin options say, named anything.
+        "gallery/lips-001-before.jpg",
+        "clinic/images/lips-002/after.heic",
+        "gallery/before.JPG",
+        "gallery/raw/lips-003.NEF",
+        "records/releases-2026.csv",
+        "site/mkdocs.yaml",
     ):
         assert files.search(path), path
-    for path in ("docs/index.md", "README.md", "src/photo.py"):
+    for suffix in PHOTO_SUFFIXES:  # every file the photo folder check (CG107) counts as a photo
+        assert files.search(f"any/folder/name{suffix}") and files.search(f"name{suffix.upper()}"), suffix
+    for path in ("docs/index.md", "README.md", "src/photo.py", "photos.txt"):
         assert not files.search(path), path
 
 

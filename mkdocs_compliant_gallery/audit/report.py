@@ -23,7 +23,7 @@ from ..catalogue import CG203, CG204
 from ..engine import GalleryBuild
 from ..images.pipeline import ProcessedImage
 from ..records.register import Consent
-from ..violations import Violation
+from ..violations import Violation, count
 from . import publications
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -381,7 +381,7 @@ def text_summary(report: StatusReport) -> str:
     """A few lines for the terminal: one per case in report order, then the totals."""
     lines = [f"Gallery compliance report: build date {report.build_date}, channel {report.channel}"]
     if report.build_fails:
-        lines.append(f"  THE NEXT BUILD FAILS: {report.errors} errors (run 'compliant-gallery check' for the list)")
+        lines.append(f"  THE NEXT BUILD FAILS: {count(report.errors, 'error')} (run 'compliant-gallery check' for the list)")
     for case, breach in report.breaches:
         lines.append(
             f"  BREACH     {case:<20} published by the build of {breach.build_date} ({breach.time}) under consent {breach.consent}, "
@@ -392,9 +392,9 @@ def text_summary(report: StatusReport) -> str:
     for unused in report.unused:
         lines.append(f"  {'unused':<10} {'-':<20} consent {unused.consent:<14} used by no case; {unused.state}")
     lines.append(
-        f"{len(report.rows)} cases: {report.count('published') + report.count('expiring')} published "
+        f"{count(len(report.rows), 'case')}: {report.count('published') + report.count('expiring')} published "
         f"({report.count('expiring')} expiring soon), {report.count('removed')} removed, {report.count('blocked')} blocked; "
-        f"{len(report.unused)} consents used by no case"
+        f"{count(len(report.unused), 'consent')} used by no case"
     )
     return "\n".join(lines)
 
@@ -411,7 +411,7 @@ def render_html(report: StatusReport, patient_refs: Iterable[str] = ()) -> str:
     html = env.get_template(REPORT_TEMPLATE).render(report=report, labels=STATUS_LABELS)
     leaked = sorted(ref for ref in patient_refs if ref and ref in html)
     if leaked:
-        raise PatientRefLeakError(f"the report would contain {len(leaked)} patient_ref value(s); it was not written")
+        raise PatientRefLeakError(f"the report would contain {count(len(leaked), 'patient_ref value')}; it was not written")
     return html
 
 

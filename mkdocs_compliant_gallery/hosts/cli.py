@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import tempfile
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ from ..records.manifest import ImageRef, load_manifest
 from ..records.register import load_register
 from ..rules.approval import NEVER, CaseApproval
 from ..settings import ImageSettings, Settings
-from ..violations import Severity, Violation, display_path
+from ..violations import Severity, Violation, count, display_path
 from .mkdocs.config import GalleryConfig, settings_from
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -158,8 +159,8 @@ def _check(args: argparse.Namespace) -> int:
         for case_id, reason in removed.items():
             print(f"removed: case {case_id}: {reason.message} ({reason.code})")
         print(
-            f"{len(gallery.plan.published)} cases publishable, {len(removed)} removed, {len(errors)} errors, "
-            f"{len(warnings)} warnings, {len(unused)} consents used by no case"
+            f"{count(len(gallery.plan.published), 'case')} publishable, {len(removed)} removed, {count(len(errors), 'error')}, "
+            f"{count(len(warnings), 'warning')}, {count(len(unused), 'consent')} used by no case"
         )
     return 1 if errors else 0
 
@@ -446,6 +447,14 @@ def _withdraw(args: argparse.Namespace) -> int:
         raise UsageError(f"{shown}: only YAML registers (.yml, .yaml) can be edited by 'withdraw'")
     if not register.is_file():
         raise UsageError(f"{shown}: no such file")
+    today = _today(project.options.timezone)
+    if args.received > today and not args.force:
+        raise UsageError(
+            f"--received {args.received} is after today ({today}): a withdrawal is recorded once it has been received, and "
+            f"it takes effect on that date, so until {args.received} every build would go on publishing the case. Nothing "
+            "was changed. Give the date the written withdrawal arrived; if that date really is later (a clock or time "
+            "zone problem), add --force"
+        )
     done = record_withdrawal(register, shown, args.consent_id, args.received)
 
     # Read it back with the engine's own loader: the build must see exactly this revocation.
@@ -475,6 +484,11 @@ def _withdraw(args: argparse.Namespace) -> int:
     if others:
         print(f"  3. Take down copies on the other channels the consent covered, by hand: {', '.join(others)}.")
     return 0
+
+
+def _today(timezone: str | None) -> dt.date:
+    """Today's date in the site's time zone (the machine's without one): the clock, not a fixed build date."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(timezone) if timezone else None).date()
 
 
 def record_withdrawal(path: Path, shown: str, consent_id: str, received: dt.date) -> Withdrawal:
@@ -680,6 +694,7 @@ def parser() -> argparse.ArgumentParser:
     withdraw.add_argument(
         "--received", type=_date, required=True, metavar="YYYY-MM-DD", help="the date the written withdrawal was received"
     )
+    withdraw.add_argument("--force", action="store_true", help="record a --received date after today (a clock or time zone problem)")
     approve = command(
         "approve", "approve cases for publication exactly as they are now, after showing what changed since their last approval"
     )

@@ -23,7 +23,7 @@ from ...engine import GalleryBuild
 from ...output.preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
 from ...output.render import TEMPLATE_DIR, Renderer
 from ...settings import IMAGE_FOLDER, Settings
-from ...violations import Severity, Violation, display_path, report
+from ...violations import Severity, Violation, count, display_path, report
 from .config import GalleryConfig, option_names, settings_from
 from .neighbours import optimize_problems, social_problems
 
@@ -245,7 +245,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         warnings = strict_warnings(self.tally) if config.strict else 0
         if warnings:
             log.info(
-                f"strict mode: the build stops for {warnings} warning(s) logged above, so nothing is recorded: no publication "
+                f"strict mode: the build stops for the {count(warnings, 'warning')} logged above, so nothing is recorded: no publication "
                 "record and no takedown receipt. Fix the warnings and build again; that build records what it publishes and "
                 "removes."
             )
@@ -289,7 +289,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
                 level = log.warning if item.severity is not Severity.REMOVED else log.info
                 level(_one_line(item))
             if problems:
-                log.warning(f"{len(problems)} gallery problems: shown in the preview; `mkdocs build` fails until they are fixed")
+                log.warning(f"{count(len(problems), 'gallery problem')}: shown in the preview; `mkdocs build` fails until they are fixed")
         else:
             found = changes(self.reported[1], problems + notes)
             for key in found.fixed:
@@ -369,7 +369,7 @@ def strict_warnings(tally: WarningTally | None) -> int:
 
 
 def _log_progress(done: int, total: int) -> None:
-    log.info(f"processed {done} of {total} new photo pairs")
+    log.info(f"processed {done} of {count(total, 'new photo pair')}")
 
 
 def _one_line(violation: Violation) -> str:
