@@ -232,7 +232,7 @@ def test_without_the_detector_the_build_fails_closed(portrait: Project) -> None:
 
     run = build()
     assert run.returncode != 0
-    assert "CG111" in run.stderr and 'pip install "mkdocs-compliant-gallery[faces]"' in run.stderr and "face_guard: false" in run.stderr
+    assert "CG111" in run.stderr and 'pip install "./mkdocs-compliant-gallery[faces]"' in run.stderr and "face_guard: false" in run.stderr
     assert not (portrait.root / "site" / "assets" / "compliant-gallery").exists()
     portrait.consents[0]["allows"]["face"] = True  # nothing needs the check: no detector needed
     portrait.case("portrait-001")["shows"]["face"] = True

@@ -30,6 +30,7 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
 
+from .. import __version__
 from ..audit import publications
 from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
 from ..catalogue import CG112, CG211, CG406
@@ -674,6 +675,7 @@ def parser() -> argparse.ArgumentParser:
         prog="compliant-gallery",
         description="Check a clinic gallery against its consent register, report on it, record withdrawals and approvals.",
     )
+    main_parser.add_argument("--version", action="version", version=f"compliant-gallery {__version__}")
     commands = main_parser.add_subparsers(
         dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions}"
     )

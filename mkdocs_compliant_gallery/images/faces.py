@@ -1,6 +1,6 @@
 """The identifiability guard's eyes: a local face detector run on the pixels that will be published.
 
-The detector is optional (`pip install "mkdocs-compliant-gallery[faces]"`): the engine asks `available()`
+The detector is optional (the `[faces]` extra): the engine asks `available()`
 before it promises a check, and a photo that needs one fails closed when it is missing. Everything here works
 on upright pixels; `pipeline` maps what is found back to the coordinates of the original photo.
 
@@ -27,7 +27,8 @@ Box = tuple[int, int, int, int]  # x, y, width, height
 # Photos are scanned with their longest side at most this many pixels: large enough for a face a tenth of
 # the photo's height, small enough to keep a scan near a tenth of a second.
 WORKING_SIZE = 1024
-INSTALL_HINT = 'pip install "mkdocs-compliant-gallery[faces]"'
+# The package is not on PyPI: the extra is installed from the clone (or wheel) the plugin came from.
+INSTALL_HINT = 'install the [faces] extra from the clone or wheel the plugin came from: pip install "./mkdocs-compliant-gallery[faces]"'
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class HaarDetector:
         folder = getattr(getattr(cv2, "data", None), "haarcascades", None)
         if folder is None:
             raise DetectorUnavailableError(
-                f"OpenCV {cv2.__version__} ships no Haar cascades (OpenCV 5 dropped them); {INSTALL_HINT} installs OpenCV 4"
+                f"OpenCV {cv2.__version__} ships no Haar cascades (OpenCV 5 dropped them); the [faces] extra pins OpenCV 4: {INSTALL_HINT}"
             )
         if in_pool_worker():
             # The build already runs one worker per core; OpenCV's own thread pool would oversubscribe them.
