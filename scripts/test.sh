@@ -33,9 +33,10 @@ npm install --silent --no-save --no-audit --no-fund --prefix .cache/browser-tool
 # loadgroup keeps the browser tests on one worker, so the sample site is built for them once.
 .venv/bin/python -m pytest -n auto --dist loadgroup -q "$@"
 
-# ProperDocs (the MkDocs 1.6 fork) in its own virtualenv: the same suite again, every build through ProperDocs
-# (tests/__init__.py). ProperDocs ships no 'mkdocs' theme of its own.
+# ProperDocs (the MkDocs 1.6 fork) in its own virtualenv: the tests that depend on the host again (marked `host`,
+# see HOST_MODULES in tests/conftest.py), every build through ProperDocs (tests/__init__.py). The engine, unit,
+# CLI and packaging tests behave alike on either host and ran above. ProperDocs ships no 'mkdocs' theme of its own.
 python3 -m venv .venv-properdocs
 .venv-properdocs/bin/python -m pip install -q --upgrade pip
 .venv-properdocs/bin/python -m pip install -q -e ".[test]" "properdocs>=1.6,<1.7" "properdocs-theme-mkdocs>=1.6,<1.7"
-COMPLIANT_GALLERY_HOST=properdocs .venv-properdocs/bin/python -m pytest -n auto --dist loadgroup -q "$@"
+COMPLIANT_GALLERY_HOST=properdocs .venv-properdocs/bin/python -m pytest -n auto --dist loadgroup -q -m host "$@"

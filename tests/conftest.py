@@ -15,17 +15,79 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import REPO, TREATMENTS, Project, case, consent
+from mkdocs_compliant_gallery.settings import CACHE_DIR
+from tests.helpers import REPO, TREATMENTS, Project, Result, case, consent, run_build
 from tests.photos import Planted
 
 # benchmarks/bench_preview.py imports these three from here; the explicit re-export keeps it working (and typed).
 __all__ = ["Project", "case", "consent"]
 
+# Which test modules depend on the site generator: they exercise the plugin's events, the build lifecycle, the
+# neighbouring plugins, serve and gh-deploy. They carry the `host` marker, and scripts/test.sh runs them a second
+# time under ProperDocs (`-m host`). The others test the engine (through a build or as plain calls), the CLI, the
+# files and the package, which behave alike on either host: they run once. Every module is in one of the two sets
+# (tests/test_catalogue.py checks), so a new module is a decision, not an accident.
+HOST_MODULES = {
+    "test_build",
+    "test_cards",
+    "test_deploy",
+    "test_guard",
+    "test_hosts",
+    "test_neighbours",
+    "test_preview",
+    "test_records",
+    "test_sample_site",
+    "test_speaks",
+    "test_withdrawal",
+}
+HOST_FREE_MODULES = {
+    "test_admission",
+    "test_browser",
+    "test_canaries",
+    "test_catalogue",
+    "test_cli",
+    "test_corpus",
+    "test_faces",
+    "test_fhir",
+    "test_fuzz",
+    "test_holdout",
+    "test_hostile",
+    "test_jurisdictions",
+    "test_one_error",
+    "test_packaging",
+    "test_pixel_cap",
+    "test_properties",
+    "test_rules",
+    "test_unit_output",
+    "test_unit_records",
+    "test_unit_rules",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The `host` marker on every test of a host-dependent module (see HOST_MODULES)."""
+    for item in items:
+        if item.path.stem in HOST_MODULES:
+            item.add_marker(pytest.mark.host)
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """Two treatments, three cases, three valid consents, photos with planted metadata."""
-    proj = Project(tmp_path / "clinic")
+    return default_project(tmp_path / "clinic")
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Result]:
+    """The `project` fixture's clinic built once per test worker, for the tests that only read what it published
+    (its site, images and publication record); never change either."""
+    proj = default_project(tmp_path_factory.mktemp("built-project") / "clinic")
+    return proj, proj.build()
+
+
+def default_project(root: Path) -> Project:
+    """Two treatments, three cases, three valid consents, photos with planted metadata."""
+    proj = Project(root)
     proj.manifest = {
         "treatments": copy.deepcopy(TREATMENTS),
         "cases": [case("lips-001", "C-2026-0001"), case("lips-002", "C-2026-0002"), case("brow-001", "C-2026-0003", "wrinkle-relaxer")],
@@ -79,11 +141,28 @@ def sample_photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def sample(tmp_path: Path, sample_photos: Path) -> Iterator[Path]:
-    """A fresh copy of the sample site with its photos and the theme overrides beside it."""
-    target = tmp_path / "repo"
+def _copy_sample(target: Path, photos: Path) -> Path:
+    """A copy of the sample site under `target` with its photos and the theme overrides beside it."""
     shutil.copytree(REPO / "sample_site", target / "sample_site", ignore=shutil.ignore_patterns("site", ".cache", ".compliance", "photos"))
     shutil.copytree(REPO / "theme_overrides", target / "theme_overrides")
-    shutil.copytree(sample_photos, target / "sample_site" / "gallery" / "photos")
-    yield target / "sample_site"
+    shutil.copytree(photos, target / "sample_site" / "gallery" / "photos")
+    return target / "sample_site"
+
+
+@pytest.fixture(scope="session")
+def built_sample(tmp_path_factory: pytest.TempPathFactory, sample_photos: Path) -> tuple[Path, Result]:
+    """The sample site built once per test worker, for the tests that only read what it published; never change
+    either. Its image cache also warms every `sample` copy."""
+    sample = _copy_sample(tmp_path_factory.mktemp("built-sample") / "repo", sample_photos)
+    return sample, run_build(sample / "mkdocs.yml")
+
+
+@pytest.fixture
+def sample(tmp_path: Path, sample_photos: Path, built_sample: tuple[Path, Result]) -> Iterator[Path]:
+    """A fresh copy of the sample site to change and build, with a warm image cache (the cache is keyed by the
+    photos' bytes and every setting, and verified when read: sharing it changes nothing but the time)."""
+    sample = _copy_sample(tmp_path / "repo", sample_photos)
+    cache = built_sample[0] / CACHE_DIR
+    if cache.is_dir():
+        shutil.copytree(cache, sample / CACHE_DIR)
+    yield sample

@@ -10,7 +10,7 @@ from typing import Any
 from PIL import Image
 
 from mkdocs_compliant_gallery.images import formats
-from tests.helpers import AVIF_STRUCTURAL_TAGS, STRUCTURAL_GROUPS, Project, cards_of, case, consent, run_build
+from tests.helpers import AVIF_STRUCTURAL_TAGS, STRUCTURAL_GROUPS, Project, Result, cards_of, case, consent, run_build
 from tests.photos import CANARY, Planted
 
 
@@ -35,8 +35,8 @@ def test_valid_gallery_publishes_every_case_with_its_disclosure(project: Project
     assert "discount" not in cards["lips-001"]["text"]
 
 
-def test_site_holds_no_private_data(project: Project) -> None:
-    result = project.build()
+def test_site_holds_no_private_data(built_project: tuple[Project, Result]) -> None:
+    project, result = built_project
     assert result.ok, result.log
     text = result.site_text()
     for secret in (
@@ -59,8 +59,8 @@ def test_site_holds_no_private_data(project: Project) -> None:
         assert "photos" not in path.relative_to(result.site).parts
 
 
-def test_published_images_carry_no_metadata(project: Project, exiftool: Callable[[Path], dict[str, Any]]) -> None:
-    result = project.build()
+def test_published_images_carry_no_metadata(built_project: tuple[Project, Result], exiftool: Callable[[Path], dict[str, Any]]) -> None:
+    _, result = built_project
     assert result.ok, result.log
     images = result.gallery_images()
     assert len(images) == 3 * 2 * 2 * 3  # cases x (before, after) x widths x formats

@@ -28,8 +28,8 @@ def layouts(result: Result, page: str = "gallery") -> dict[str, str]:
     return dict(found)
 
 
-def test_slider_is_the_default_and_its_script_is_shipped(project: Project) -> None:
-    result = project.build()
+def test_slider_is_the_default_and_its_script_is_shipped(built_project: tuple[Project, Result]) -> None:
+    _, result = built_project
     assert result.ok, result.log
     assert layouts(result) == {"lips-001": "slider", "lips-002": "slider", "brow-001": "slider"}
     page = (result.site / "gallery" / "index.html").read_text()

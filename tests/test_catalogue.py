@@ -293,3 +293,20 @@ def test_the_engine_modules_are_found_and_the_block_is_felt(blocked_imports: dic
 )
 def test_module_imports_without_a_site_generator(blocked_imports: dict[str, str], module: str) -> None:
     assert module not in blocked_imports, f"{module} cannot be imported without {', '.join(SITE_GENERATORS)}: {blocked_imports[module]}"
+
+
+# -- the test command ---------------------------------------------------------------------------------------------
+
+
+def test_every_test_module_says_whether_it_depends_on_the_host() -> None:
+    """scripts/test.sh runs the host-dependent modules a second time, under ProperDocs: none may be left out unseen."""
+    from tests.conftest import HOST_FREE_MODULES, HOST_MODULES
+
+    modules = {path.stem for path in TESTS.glob("test_*.py")}
+    assert not HOST_MODULES & HOST_FREE_MODULES
+    assert modules == HOST_MODULES | HOST_FREE_MODULES, (
+        f"classify in tests/conftest.py: {sorted(modules - HOST_MODULES - HOST_FREE_MODULES)}; "
+        f"gone: {sorted((HOST_MODULES | HOST_FREE_MODULES) - modules)}"
+    )
+    script = (REPO / "scripts" / "test.sh").read_text(encoding="utf-8")
+    assert re.search(r"COMPLIANT_GALLERY_HOST=properdocs .*pytest .*-m host", script), "the ProperDocs run selects the host tests"

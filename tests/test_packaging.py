@@ -83,7 +83,7 @@ def _install_and_build(artifact: Path, sample: Path, work: Path) -> str:
     version = subprocess.run([str(venv / "bin" / "compliant-gallery"), "--version"], capture_output=True, text=True, check=False)
     site = work / f"site-{artifact.suffix.strip('.')}"
     copy = work / f"sample-{artifact.suffix.strip('.')}"
-    shutil.copytree(sample.parent, copy)
+    shutil.copytree(sample.parent, copy, ignore=shutil.ignore_patterns(".cache"))  # cold: the installed encoders at work
     build = subprocess.run(
         [str(venv / "bin" / "mkdocs"), "build", "-f", str(copy / sample.name / "mkdocs.yml"), "-d", str(site)],
         capture_output=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import Project, cards_of
+from tests.helpers import Project, Result, cards_of
 
 
 def _log(project: Project) -> list[dict[str, object]]:
@@ -44,8 +44,8 @@ def test_the_allowed_phrase_does_not_excuse_other_claims(project: Project) -> No
     assert not result.ok and "'guaranteed'" in result.log
 
 
-def test_publication_record_names_versions_hashes_and_urls(project: Project) -> None:
-    result = project.build()
+def test_publication_record_names_versions_hashes_and_urls(built_project: tuple[Project, Result]) -> None:
+    project, result = built_project
     assert result.ok
     record = _log(project)[-1]
     libraries = record["libraries"]

@@ -19,8 +19,8 @@ def build(site: Path) -> Result:
     return run_build(site / "mkdocs.yml")
 
 
-def test_sample_site_publishes_exactly_the_consented_cases(sample: Path) -> None:
-    result = build(sample)
+def test_sample_site_publishes_exactly_the_consented_cases(built_sample: tuple[Path, Result]) -> None:
+    _, result = built_sample
     assert result.ok, result.log
     cards = cards_of(result.site / "gallery" / "index.html")
     assert list(cards) == PUBLISHED
@@ -40,8 +40,8 @@ def test_sample_site_publishes_exactly_the_consented_cases(sample: Path) -> None
     assert "gallery/" in (result.site / "sitemap.xml").read_text()
 
 
-def test_sample_site_passes_the_independent_leak_scanner(sample: Path) -> None:
-    result = build(sample)
+def test_sample_site_passes_the_independent_leak_scanner(built_sample: tuple[Path, Result]) -> None:
+    sample, result = built_sample
     assert result.ok, result.log
     photos = sorted((sample / "gallery" / "photos").iterdir())
     removed_photos = [p for p in photos if p.name.startswith(tuple(REMOVED))]

@@ -12,7 +12,6 @@ import yaml
 from tests.helpers import HOST_CLI, Project, assert_nothing_published
 
 
-@pytest.mark.host
 def test_inputs_inside_docs_dir_are_warned_about_on_every_build(project: Project) -> None:
     config = project.write()
     gallery = project.root / "docs" / "gallery"
@@ -70,7 +69,6 @@ def _without_the_plugin(project: Project, plugin: object) -> Path:
     return config
 
 
-@pytest.mark.host
 @pytest.mark.parametrize(
     ("plugin", "reason"),
     [

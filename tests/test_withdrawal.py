@@ -144,7 +144,6 @@ def _log_lines(project: Project) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-@pytest.mark.host
 def test_strict_mode_takes_a_withdrawn_case_down_and_records_only_a_completed_build(project: Project) -> None:
     """A removal is INFO, so --strict lets the takedown through; a build strict mode aborts records nothing."""
     first = _strict_build(project)
