@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from mkdocs_compliant_gallery.images.identify import Kind, identify, structure_problem
+from mkdocs_compliant_gallery.images.pipeline import beyond_encoder_limits
 from tests.helpers import Project, assert_nothing_published, consent
 from tests.photos import draw, tiff_with_tags
 
@@ -241,3 +242,23 @@ def test_a_photo_too_tall_for_webp_is_refused_with_a_crop_that_fits(tmp_path: Pa
     assert result.ok, result.log
     sizes = {Image.open(path).size for path in result.gallery_images()}
     assert sizes and all(max(size) <= 16383 for size in sizes), sizes
+
+
+# (published sizes, formats) -> (format, limit, on the area) of the first limit passed, or None
+LIMITS: list[tuple[list[tuple[int, int]], tuple[str, ...], tuple[str, int, bool] | None]] = [
+    ([(193, 31237)], ("avif", "webp", "jpeg"), ("webp", 16383, False)),
+    ([(193, 31237)], ("avif", "jpeg"), None),
+    ([(1, 32769)], ("avif", "jpeg"), ("avif", 32768, False)),
+    ([(2, 65501)], ("jpeg",), ("jpeg", 65500, False)),
+    ([(480, 300), (16384, 100)], ("webp", "jpeg"), ("webp", 16383, False)),
+    ([(20000, 20000)], ("avif", "jpeg"), ("avif", 16384 * 16384, True)),
+    ([(16383, 16383)], ("avif", "webp", "jpeg"), None),
+]
+
+
+@pytest.mark.parametrize(("sizes", "wanted", "expected"), LIMITS)
+def test_encoder_limits_are_known_before_encoding(
+    sizes: list[tuple[int, int]], wanted: tuple[str, ...], expected: tuple[str, int, bool] | None
+) -> None:
+    found = beyond_encoder_limits(sizes, wanted)
+    assert (found and (found.fmt, found.limit, found.area)) == expected

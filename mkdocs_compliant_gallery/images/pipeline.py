@@ -252,6 +252,8 @@ def process_pair(job: PairJob, staged: Path, final: Path) -> PairResult:
 # libwebp stops at 16383; libavif decodes at most 32768 per side by default (as browsers built on it do), though
 # AV1 itself allows 65536; libjpeg-turbo stops at 65500.
 MAX_SIDE = {"webp": 16383, "avif": 32768, "jpeg": 65500}
+# libavif also decodes at most 16384 x 16384 pixels in all (its default image size limit).
+MAX_AREA = {"avif": 16384 * 16384}
 FORMAT_NAMES = {"webp": "WebP", "avif": "AVIF", "jpeg": "JPEG"}
 
 
@@ -262,10 +264,11 @@ class BeyondLimit:
     fmt: str
     size: tuple[int, int]
     limit: int
+    area: bool = False  # the limit is on width x height, not on a side
 
     @property
     def tall(self) -> bool:
-        return self.size[1] > self.limit
+        return not self.area and self.size[1] > self.limit
 
 
 def beyond_encoder_limits(sizes: list[tuple[int, int]], formats_wanted: tuple[str, ...]) -> BeyondLimit | None:
@@ -275,6 +278,8 @@ def beyond_encoder_limits(sizes: list[tuple[int, int]], formats_wanted: tuple[st
         for size in sizes:
             if limit is not None and max(size) > limit:
                 return BeyondLimit(fmt, size, limit)
+            if size[0] * size[1] > MAX_AREA.get(fmt, size[0] * size[1]):
+                return BeyondLimit(fmt, size, MAX_AREA[fmt], area=True)
     return None
 
 
@@ -282,12 +287,15 @@ def _shape_violation(job: PairJob, before: _Decoded, beyond: BeyondLimit, where:
     """CG308: a pair whose published size one output format cannot hold, with a crop that fits every format."""
     width, height = beyond.size
     name = FORMAT_NAMES.get(beyond.fmt, beyond.fmt)
-    side = "tall" if beyond.tall else "wide"
+    side = "in all" if beyond.area else "tall" if beyond.tall else "wide"
     message = (
         f"'{job.before.src}' (and its after photo, published at the same size) would be published at {width}x{height} pixels, "
         f"but a {name} image can be at most {beyond.limit} pixels {side}"
     )
     leave_out = f", or leave '{beyond.fmt}' out of 'formats'" if beyond.fmt != "jpeg" else ""
+    if beyond.area:
+        fix = f"use smaller 'widths' (at most {math.isqrt(beyond.limit)} for a square photo){leave_out}"
+        return Violation(CG308, where, message, fix, job.case_id)
     if not beyond.tall:
         fix = f"keep every entry of 'widths' at or below {beyond.limit}{leave_out}"
         return Violation(CG308, where, message, fix, job.case_id)
