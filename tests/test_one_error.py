@@ -38,6 +38,15 @@ def _another_cases_photo(project: Project) -> None:
     project.case("lips-001")["photos"][0]["before"]["src"] = "photos/lips-002-before.jpg"
 
 
+def _file_name_typo(project: Project) -> None:
+    project.case("lips-001")["photos"][0]["before"]["src"] = "photos/lips-001-befor.jpg"
+
+
+def _case_id_typo_in_a_src(project: Project) -> None:
+    """lips-003-before.jpg does not exist; lips-001's and lips-002's do, but they are other patients' photos."""
+    project.case("lips-002")["photos"][0]["before"]["src"] = "photos/lips-003-before.jpg"
+
+
 def _consent_typo(project: Project) -> None:
     project.case("lips-001")["consent"] = "C-2026-001"
 

@@ -183,6 +183,8 @@ class Manifest:
     # Every file a `src:` names or, when it names none, the one its error suggests: such a file is not "unlisted"
     # (CG107) even when its entry could not be loaded, since that entry's own error already explains it.
     mentioned: set[Path] = field(default_factory=set)
+    # The files some `src:` names exactly: a "did you mean" never points at one of them, which belong to a case already.
+    named: set[Path] = field(default_factory=set)
 
 
 def load_manifest(path: Path, shown: str, project_root: Path, photos_root: Path) -> Manifest:
@@ -205,11 +207,15 @@ def load_manifest(path: Path, shown: str, project_root: Path, photos_root: Path)
     if treatments:
         for key in treatments.data:
             _load_treatment(manifest, treatments, key)
-    for item, line in top.items("cases", required=True) or []:
+    listed = top.items("cases", required=True) or []
+    for item, _ in listed:
+        if isinstance(item, LocatedMap):
+            manifest.named.update(_named_photos(item, manifest.photos_root, project_root, None))
+    for item, line in listed:
         if not isinstance(item, LocatedMap):
             manifest.violations.append(Violation(CG103, Where(shown, line, "cases"), "each case must be a mapping", "write '- id: ...'"))
             continue
-        manifest.mentioned.update(_named_photos(item, manifest.photos_root, project_root))
+        manifest.mentioned.update(_named_photos(item, manifest.photos_root, project_root, manifest.named))
         case = _load_case(manifest, item, project_root)
         if case is None:
             continue
@@ -383,13 +389,13 @@ def _load_image(
     own_review = _face_review(fields) if "face_check" in fields.data else review
     if src is None or alt is None:
         return None
-    path = _resolve_photo(fields, src, manifest.photos_root, project_root)
+    path = _resolve_photo(fields, src, manifest.photos_root, project_root, manifest.named)
     if path is None:
         return None
     return ImageRef(src=src, path=path, alt=alt, crop=own_crop, redact=own_redact, line=fields.line("src"), face_review=own_review)
 
 
-def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Path) -> Path | None:
+def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Path, taken: set[Path]) -> Path | None:
     """The real path of a photo, refusing anything that could reach outside the project."""
     if "\\" in src:
         fields.problem(CG106, "src", f"'{src}' uses backslashes", "write paths with forward slashes: photos/lips-003-before.jpg")
@@ -405,7 +411,7 @@ def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Pa
     try:
         real = candidate.resolve(strict=True)
     except FileNotFoundError:
-        suggestion = suggest_photo(src, photos_root, project_root)
+        suggestion = suggest_photo(src, photos_root, project_root, taken)
         fix = "check the file name and its folder, or remove the photo from the manifest"
         if suggestion is not None:
             fix = f"did you mean '{suggestion[0]}'? {suggestion[2]}"
@@ -428,26 +434,30 @@ def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Pa
     return real
 
 
-def suggest_photo(src: str, photos_root: Path, project_root: Path) -> tuple[str, Path, str] | None:
+def suggest_photo(src: str, photos_root: Path, project_root: Path, taken: set[Path] | None = None) -> tuple[str, Path, str] | None:
     """The photo a missing `src` most likely means: (the src to write, the file, why), or None.
 
+    Files in `taken` (named exactly by some entry: another case's photos) are never suggested: in a folder of
+    lips-001-before.jpg, lips-002-before.jpg, ... a mistyped case id must not lead to another patient's photo.
+
     Tried in order: the path written relative to mkdocs.yml instead of the photo folder; the same path in other
-    letter case (a photo renamed .JPG); the same file name elsewhere in the photo folder (another case's
-    folder); a close spelling of a photo in the folder.
+    letter case (a photo renamed .JPG); the one file of that name elsewhere in the photo folder (moved into a
+    folder); a close spelling of a photo in the same folder.
     """
     posix = PurePosixPath(src)
     if posix.is_absolute() or ".." in posix.parts or "\\" in src:
         return None
     root = photos_root.resolve()
+    taken = taken or set()
     from_project = (project_root / posix).resolve()
-    if from_project.is_file() and from_project.is_relative_to(root):
+    if from_project.is_file() and from_project.is_relative_to(root) and from_project not in taken:
         written = from_project.relative_to(root).as_posix()
         return (
             written,
             from_project,
             f"photo paths are relative to the photo folder ({display_path(root, project_root.resolve())}), not to mkdocs.yml",
         )
-    photos = _photo_files(root)
+    photos = [path for path in _photo_files(root) if path.resolve() not in taken]
     wanted = posix.as_posix().casefold()
     same_but_case = [path for path in photos if path.relative_to(root).as_posix().casefold() == wanted]
     if len(same_but_case) == 1:
@@ -455,10 +465,13 @@ def suggest_photo(src: str, photos_root: Path, project_root: Path) -> tuple[str,
     same_name = [path for path in photos if path.name.casefold() == posix.name.casefold()]
     if len(same_name) == 1:
         return same_name[0].relative_to(root).as_posix(), same_name[0], "a file of that name is in another folder of the photo folder"
-    relative = {path.relative_to(root).as_posix(): path for path in photos}
+    # A close spelling only in the same folder: per-case folders hold files of the same names, and a suggestion must
+    # never lead to another patient's photo.
+    folder = (root / posix).parent
+    relative = {path.relative_to(root).as_posix(): path for path in photos if path.parent == folder}
     close = difflib.get_close_matches(posix.as_posix(), list(relative), n=1, cutoff=0.8)
     if close:
-        return close[0], relative[close[0]], "it is the closest name in the photo folder"
+        return close[0], relative[close[0]], "it is the closest name in that folder"
     return None
 
 
@@ -475,9 +488,9 @@ def _photo_files(root: Path, limit: int = 20_000) -> list[Path]:
     return found
 
 
-def _named_photos(case: LocatedMap, photos_root: Path, project_root: Path) -> set[Path]:
-    """The files the `src:` entries of one case name (as written, or as their error will suggest), however broken
-    the rest of the case is."""
+def _named_photos(case: LocatedMap, photos_root: Path, project_root: Path, taken: set[Path] | None) -> set[Path]:
+    """The files the `src:` entries of one case name, however broken the rest of the case is: as written and, unless
+    `taken` is None (exact names only), as their error will suggest."""
     named: set[Path] = set()
     pairs = case.get("photos")
     for pair in pairs if isinstance(pairs, list) else []:
@@ -490,7 +503,9 @@ def _named_photos(case: LocatedMap, photos_root: Path, project_root: Path) -> se
             if "\\" not in src and candidate.is_file():
                 named.add(candidate.resolve())
                 continue
-            suggestion = suggest_photo(src.strip(), photos_root, project_root)
+            if taken is None:
+                continue
+            suggestion = suggest_photo(src.strip(), photos_root, project_root, taken)
             if suggestion is not None:
                 named.add(suggestion[1].resolve())
     return named
