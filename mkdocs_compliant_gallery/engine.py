@@ -748,17 +748,17 @@ def jurisdictions_missing() -> Violation:
         "(US is the federal base: HIPAA authorizations and FTC disclosures)",
     )
 def exposed_inputs(settings: Settings, docs_dir: Path) -> list[Violation]:
-    """CG114 (a warning, on every build) when the manifest, the register or the photo folder is inside `docs_dir`.
+    """CG114 (a warning, on every build) when the manifest, the register, the photo folder (or the approvals file)
+    is inside `docs_dir`.
 
     The plugin keeps them out of the site, but a build without it (the plugin disabled, another host such as
     Zensical, a plain `mkdocs build` of a copy of the project) copies everything in `docs_dir`: raw photos included.
     """
     docs = docs_dir.resolve()
-    inside = [
-        f"{label} ({settings.relative(path)})"
-        for label, path in (("the photo folder", settings.photos), ("the manifest", settings.manifest), ("the register", settings.consents))
-        if path.resolve().is_relative_to(docs)
-    ]
+    inputs = [("the photo folder", settings.photos), ("the manifest", settings.manifest), ("the register", settings.consents)]
+    if settings.approval_required:
+        inputs.append(("the approvals file", settings.approvals_file))  # it names who approved what: internal too
+    inside = [f"{label} ({settings.relative(path)})" for label, path in inputs if path.resolve().is_relative_to(docs)]
     if not inside:
         return []
     listed = inside[0] if len(inside) == 1 else ", ".join(inside[:-1]) + " and " + inside[-1]
@@ -770,7 +770,7 @@ def exposed_inputs(settings: Settings, docs_dir: Path) -> list[Violation]:
             "them out of the site, but a build without the plugin (disabled, or another host) would publish them, raw "
             "patient photos included",
             "move them to a folder beside docs_dir (the sample site uses gallery/ next to mkdocs.yml) and point the "
-            "plugin's 'manifest', 'consents' and 'photos' options at the new places",
+            "plugin's 'manifest', 'consents' and 'photos' options (and 'approvals') at the new places",
         )
     ]
 

@@ -26,7 +26,8 @@ __all__ = ["Project", "case", "consent"]
 # neighbouring plugins, serve and gh-deploy. They carry the `host` marker, and scripts/test.sh runs them a second
 # time under ProperDocs (`-m host`). The others test the engine (through a build or as plain calls), the CLI, the
 # files and the package, which behave alike on either host: they run once. Every module is in one of the two sets
-# (tests/test_catalogue.py checks), so a new module is a decision, not an accident.
+# (tests/test_catalogue.py checks), so a new module is a decision, not an accident; a host-dependent test in a
+# host-free module carries `@pytest.mark.host` itself.
 HOST_MODULES = {
     "test_build",
     "test_cards",
@@ -42,6 +43,7 @@ HOST_MODULES = {
 }
 HOST_FREE_MODULES = {
     "test_admission",
+    "test_approvals",  # its `mkdocs serve` test is marked `host` on its own
     "test_browser",
     "test_canaries",
     "test_catalogue",

@@ -397,6 +397,7 @@ def test_the_preview_shows_a_changed_case_as_a_panel_until_it_is_approved(review
     assert 'data-cg-preview-case="lips-001"' not in page
 
 
+@pytest.mark.host
 @pytest.mark.xdist_group("serve")
 def test_mkdocs_serve_publishes_a_case_once_it_is_approved_without_a_restart(reviewed: Project) -> None:
     _caption(reviewed)

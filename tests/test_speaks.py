@@ -16,6 +16,8 @@ def test_inputs_inside_docs_dir_are_warned_about_on_every_build(project: Project
     config = project.write()
     gallery = project.root / "docs" / "gallery"
     project.gallery.rename(gallery)
+    project.gallery.mkdir()
+    (gallery / "approvals.yml").rename(project.approvals)  # the approvals stay where the plugin looks by default
     settings = yaml.safe_load(config.read_text())
     settings["plugins"][-1]["compliant-gallery"].update(manifest="docs/gallery/manifest.yml", consents="docs/gallery/consents.yml")
     config.write_text(yaml.safe_dump(settings, sort_keys=False))
