@@ -41,74 +41,74 @@ _EXPORT = "open it in the program that made it and export the photo as a JPEG (o
 _VIDEO = "take a still frame with the camera (or export one from the video as a JPEG), then point 'src' at that file"
 
 
-def photo(fmt: str, name: str) -> Identified:
+def _photo(fmt: str, name: str) -> Identified:
     return Identified(Kind.PHOTO, name, fmt)
 
 
-def other(name: str, fix: str = _EXPORT) -> Identified:
+def _other(name: str, fix: str = _EXPORT) -> Identified:
     return Identified(Kind.OTHER, name, None, fix)
 
 
-def raw(name: str) -> Identified:
+def _raw(name: str) -> Identified:
     return Identified(Kind.RAW, name)
 
 
-def damaged(name: str, fix: str = "") -> Identified:
+def _damaged(name: str, fix: str = "") -> Identified:
     return Identified(Kind.DAMAGED, name, None, fix)
 
 
 # Prefixes of whole files: (signature, offset, what it is).
 _SIGNATURES: list[tuple[bytes, int, Identified]] = [
-    (b"8BPS\x00\x01", 0, other("a Photoshop PSD", "flatten it and export it from Photoshop as a JPEG or TIFF (File > Export)")),
-    (b"8BPS\x00\x02", 0, other("a Photoshop PSB (large document)", "flatten it and export it from Photoshop as a JPEG or TIFF")),
-    (b"Paint Shop Pro Image File", 0, other("a Paint Shop Pro image")),
-    (b"gimp xcf", 0, other("a GIMP XCF drawing", "export it from GIMP as a JPEG (File > Export As)")),
-    (b"%PDF", 0, other("a PDF document", "export the photo itself from the program that made the PDF, as a JPEG")),
-    (b"%!PS", 0, other("a PostScript/EPS file")),
-    (b"\xc5\xd0\xd3\xc6", 0, other("an EPS file with a preview")),
-    (b"\xff\x0a", 0, other("a JPEG XL image", "export the photo as an ordinary JPEG (browsers do not all show JPEG XL)")),
+    (b"8BPS\x00\x01", 0, _other("a Photoshop PSD", "flatten it and export it from Photoshop as a JPEG or TIFF (File > Export)")),
+    (b"8BPS\x00\x02", 0, _other("a Photoshop PSB (large document)", "flatten it and export it from Photoshop as a JPEG or TIFF")),
+    (b"Paint Shop Pro Image File", 0, _other("a Paint Shop Pro image")),
+    (b"gimp xcf", 0, _other("a GIMP XCF drawing", "export it from GIMP as a JPEG (File > Export As)")),
+    (b"%PDF", 0, _other("a PDF document", "export the photo itself from the program that made the PDF, as a JPEG")),
+    (b"%!PS", 0, _other("a PostScript/EPS file")),
+    (b"\xc5\xd0\xd3\xc6", 0, _other("an EPS file with a preview")),
+    (b"\xff\x0a", 0, _other("a JPEG XL image", "export the photo as an ordinary JPEG (browsers do not all show JPEG XL)")),
     (
         b"\x00\x00\x00\x0cJXL \r\n\x87\n",
         0,
-        other("a JPEG XL image", "export the photo as an ordinary JPEG (browsers do not all show JPEG XL)"),
+        _other("a JPEG XL image", "export the photo as an ordinary JPEG (browsers do not all show JPEG XL)"),
     ),
-    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", 0, other("a JPEG 2000 image", "export the photo as an ordinary JPEG")),
-    (b"\xff\x4f\xff\x51", 0, other("a JPEG 2000 codestream", "export the photo as an ordinary JPEG")),
-    (b"BPG\xfb", 0, other("a BPG image")),
-    (b"FLIF", 0, other("a FLIF image")),
-    (b"\x76\x2f\x31\x01", 0, other("an OpenEXR image", "export it as an 8-bit JPEG or TIFF from the program that rendered it")),
-    (b"#?RADIANCE", 0, other("a Radiance HDR image", "export it as an 8-bit JPEG or TIFF")),
-    (b"#?RGBE", 0, other("a Radiance HDR image", "export it as an 8-bit JPEG or TIFF")),
-    (b"SDPX", 0, other("a DPX film scan")),
-    (b"XPDS", 0, other("a DPX film scan")),
-    (b"SIMPLE  =", 0, other("a FITS astronomy image")),
-    (b"XISF0100", 0, other("an XISF astronomy image")),
-    (b"ZISRAWFILE", 0, other("a Zeiss CZI microscopy image")),
-    (b"id=ImageMagick", 0, other("an ImageMagick MIFF image")),
-    (b"PGF", 0, other("a PGF image")),
-    (b"\xffWPC", 0, other("a WordPerfect graphic")),
-    (b"DICM", 128, other("a DICOM medical image", "export the photo from the imaging system as a JPEG")),
-    (b"PCD_IPI", 2048, other("a Kodak Photo CD image")),
-    (b"MAP ", 208, other("an MRC microscopy map")),
-    (b"BM", 0, other("a BMP bitmap", "save it as a JPEG or PNG")),
-    (b"GIF87a", 0, other("a GIF image", "save the photo as a JPEG or PNG (a GIF holds 256 colours; it may also be animated)")),
-    (b"GIF89a", 0, other("a GIF image", "save the photo as a JPEG or PNG (a GIF holds 256 colours; it may also be animated)")),
-    (b"\x00\x00\x01\x00", 0, other("a Windows icon (ICO)")),
-    (b"\x00\x00\x02\x00", 0, other("a Windows cursor (CUR)")),
-    (b"PK\x03\x04", 0, other("a ZIP archive (or an Office document)", "unpack it and point 'src' at the photo inside")),
-    (b"ID3", 0, other("an MP3 audio file", "point 'src' at the photo")),
-    (b"OggS", 0, other("an Ogg audio or video file", _VIDEO)),
-    (b"\x1aE\xdf\xa3", 0, other("a Matroska/WebM video", _VIDEO)),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", 0, _other("a JPEG 2000 image", "export the photo as an ordinary JPEG")),
+    (b"\xff\x4f\xff\x51", 0, _other("a JPEG 2000 codestream", "export the photo as an ordinary JPEG")),
+    (b"BPG\xfb", 0, _other("a BPG image")),
+    (b"FLIF", 0, _other("a FLIF image")),
+    (b"\x76\x2f\x31\x01", 0, _other("an OpenEXR image", "export it as an 8-bit JPEG or TIFF from the program that rendered it")),
+    (b"#?RADIANCE", 0, _other("a Radiance HDR image", "export it as an 8-bit JPEG or TIFF")),
+    (b"#?RGBE", 0, _other("a Radiance HDR image", "export it as an 8-bit JPEG or TIFF")),
+    (b"SDPX", 0, _other("a DPX film scan")),
+    (b"XPDS", 0, _other("a DPX film scan")),
+    (b"SIMPLE  =", 0, _other("a FITS astronomy image")),
+    (b"XISF0100", 0, _other("an XISF astronomy image")),
+    (b"ZISRAWFILE", 0, _other("a Zeiss CZI microscopy image")),
+    (b"id=ImageMagick", 0, _other("an ImageMagick MIFF image")),
+    (b"PGF", 0, _other("a PGF image")),
+    (b"\xffWPC", 0, _other("a WordPerfect graphic")),
+    (b"DICM", 128, _other("a DICOM medical image", "export the photo from the imaging system as a JPEG")),
+    (b"PCD_IPI", 2048, _other("a Kodak Photo CD image")),
+    (b"MAP ", 208, _other("an MRC microscopy map")),
+    (b"BM", 0, _other("a BMP bitmap", "save it as a JPEG or PNG")),
+    (b"GIF87a", 0, _other("a GIF image", "save the photo as a JPEG or PNG (a GIF holds 256 colours; it may also be animated)")),
+    (b"GIF89a", 0, _other("a GIF image", "save the photo as a JPEG or PNG (a GIF holds 256 colours; it may also be animated)")),
+    (b"\x00\x00\x01\x00", 0, _other("a Windows icon (ICO)")),
+    (b"\x00\x00\x02\x00", 0, _other("a Windows cursor (CUR)")),
+    (b"PK\x03\x04", 0, _other("a ZIP archive (or an Office document)", "unpack it and point 'src' at the photo inside")),
+    (b"ID3", 0, _other("an MP3 audio file", "point 'src' at the photo")),
+    (b"OggS", 0, _other("an Ogg audio or video file", _VIDEO)),
+    (b"\x1aE\xdf\xa3", 0, _other("a Matroska/WebM video", _VIDEO)),
     # Raw formats with a signature of their own (the TIFF-based ones are read below).
-    (b"FUJIFILMCCD-RAW", 0, raw("a Fujifilm RAF raw camera file")),
-    (b"\x00MRM", 0, raw("a Minolta MRW raw camera file")),
-    (b"FOVb", 0, raw("a Sigma X3F raw camera file")),
-    (b"HEAPCCDR", 6, raw("a Canon CRW raw camera file")),
-    (b"ARECOYK", 25, raw("a Kyocera raw camera file")),
-    (b"IIRO", 0, raw("an Olympus ORF raw camera file")),
-    (b"IIRS", 0, raw("an Olympus ORF raw camera file")),
-    (b"MMOR", 0, raw("an Olympus ORF raw camera file")),
-    (b"IIU\x00", 0, raw("a Panasonic RW2 raw camera file")),
+    (b"FUJIFILMCCD-RAW", 0, _raw("a Fujifilm RAF raw camera file")),
+    (b"\x00MRM", 0, _raw("a Minolta MRW raw camera file")),
+    (b"FOVb", 0, _raw("a Sigma X3F raw camera file")),
+    (b"HEAPCCDR", 6, _raw("a Canon CRW raw camera file")),
+    (b"ARECOYK", 25, _raw("a Kyocera raw camera file")),
+    (b"IIRO", 0, _raw("an Olympus ORF raw camera file")),
+    (b"IIRS", 0, _raw("an Olympus ORF raw camera file")),
+    (b"MMOR", 0, _raw("an Olympus ORF raw camera file")),
+    (b"IIU\x00", 0, _raw("a Panasonic RW2 raw camera file")),
 ]
 
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -174,13 +174,13 @@ def identify(data: bytes) -> Identified:
         if data[offset : offset + len(signature)] == signature:
             return found
     if data.startswith(b"\xff\xd8\xff"):
-        return photo("jpeg", "a JPEG photo")
+        return _photo("jpeg", "a JPEG photo")
     if data.startswith(b"\xff\xd8"):
-        return damaged("a JPEG photo whose header is damaged (its first marker is broken)")
+        return _damaged("a JPEG photo whose header is damaged (its first marker is broken)")
     if data.startswith(_PNG):
-        return photo("png", "a PNG image")
+        return _photo("png", "a PNG image")
     if data[1:4] == b"PNG" or data[:4] == b"\x89PNG":
-        return damaged(
+        return _damaged(
             "a PNG image whose signature is damaged (as when a transfer in text mode changes line endings)",
             "copy the original file again in binary mode, or export the photo again",
         )
@@ -189,34 +189,34 @@ def identify(data: bytes) -> Identified:
     if data[:4] in (b"II*\x00", b"MM\x00*"):
         return _tiff(data)
     if data[:4] in (b"II+\x00", b"MM\x00+"):
-        return other("a BigTIFF (the TIFF variant for files over 4 GB)", "save the photo as an ordinary TIFF or a JPEG")
+        return _other("a BigTIFF (the TIFF variant for files over 4 GB)", "save the photo as an ordinary TIFF or a JPEG")
     if data[1:6] in (b"IF87a", b"IF89a"):
-        return other("a GIF image whose signature is damaged", "save the photo as a JPEG or PNG")
+        return _other("a GIF image whose signature is damaged", "save the photo as a JPEG or PNG")
     if data[:2] == b"BA" and data[14:16] in (b"BM", b"CI", b"IC", b"CP", b"PT"):
-        return other("an OS/2 bitmap array")
+        return _other("an OS/2 bitmap array")
     if data[4:8] == b"ftyp":
         return _iso_media(data)
     if data[4:8] in _QUICKTIME_ATOMS:
-        return other("a QuickTime video", _VIDEO)
+        return _other("a QuickTime video", _VIDEO)
     if data[10:14] == b"\x00\x11\x02\xff" or data[522:526] == b"\x00\x11\x02\xff":
-        return other("a Macintosh PICT image")
+        return _other("a Macintosh PICT image")
     if len(data) >= 3 and data[0] == 0x0A and data[1] <= 5 and data[2] == 1:
-        return other("a PCX image")
+        return _other("a PCX image")
     if len(data) >= 2 and data[0:1] == b"P" and data[1:2] in b"1234567fF" and data[2:3] in b"\n\r \t":
-        return other("a Netpbm image (PBM, PGM, PPM or PFM)")
+        return _other("a Netpbm image (PBM, PGM, PPM or PFM)")
     if data.endswith(b"TRUEVISION-XFILE.\x00"):
-        return other("a Targa (TGA) image")
+        return _other("a Targa (TGA) image")
     text = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<?xml", b"<svg", b"<!doctype svg")) and b"<svg" in data[:4096].lower():
-        return other("an SVG drawing", "export the photo itself as a JPEG; a drawing is not a clinical photo")
+        return _other("an SVG drawing", "export the photo itself as a JPEG; a drawing is not a clinical photo")
     if text.startswith((b"<!doctype html", b"<html")):
-        return other("an HTML page", "save the photo itself, not the page that shows it")
+        return _other("an HTML page", "save the photo itself, not the page that shows it")
     if data and all(32 <= byte < 127 or byte in (9, 10, 13) for byte in data[:512]):
-        return other("a text file, not an image", "point 'src' at the photo file")
+        return _other("a text file, not an image", "point 'src' at the photo file")
     if not data:
-        return other("an empty file", "copy the photo again: this file has no content")
+        return _other("an empty file", "copy the photo again: this file has no content")
     head = " ".join(f"{byte:02x}" for byte in data[:8])
-    return other(
+    return _other(
         f"in no image format this build recognises (its first bytes are {head})",
         f"export the photo as a {ADMITTED_NAMES.replace(' or ', ', ')} file, then point 'src' at that file",
     )
@@ -225,12 +225,12 @@ def identify(data: bytes) -> Identified:
 def _riff(data: bytes) -> Identified:
     kind = data[8:12]
     if kind == b"WEBP":
-        return photo("webp", "a WebP image")
+        return _photo("webp", "a WebP image")
     if kind == b"AVI ":
-        return other("an AVI video", _VIDEO)
+        return _other("an AVI video", _VIDEO)
     if kind == b"WAVE":
-        return other("a WAV audio file", "point 'src' at the photo")
-    return other(f"a RIFF container of type {kind.decode('latin-1')!r}, not a WebP image")
+        return _other("a WAV audio file", "point 'src' at the photo")
+    return _other(f"a RIFF container of type {kind.decode('latin-1')!r}, not a WebP image")
 
 
 def _iso_media(data: bytes) -> Identified:
@@ -239,45 +239,45 @@ def _iso_media(data: bytes) -> Identified:
     major = data[8:12]
     compatible = {data[i : i + 4] for i in range(16, min(size, 64, len(data)) - 3, 4)}
     if major in _ANIMATED_AVIF_BRANDS:
-        return other("an animated AVIF (an image sequence)", "export one still photo as a JPEG")
+        return _other("an animated AVIF (an image sequence)", "export one still photo as a JPEG")
     if major in _AVIF_BRANDS:
-        return photo("avif", "an AVIF image")
+        return _photo("avif", "an AVIF image")
     if major in _HEIF_BRANDS:
-        return photo("heif", "a HEIF/HEIC photo")
+        return _photo("heif", "a HEIF/HEIC photo")
     if major == b"crx ":
-        return raw("a Canon CR3 raw camera file")
+        return _raw("a Canon CR3 raw camera file")
     if major in _VIDEO_BRANDS:
-        return other(_VIDEO_BRANDS[major], _VIDEO)
+        return _other(_VIDEO_BRANDS[major], _VIDEO)
     if compatible & _AVIF_BRANDS:
-        return photo("avif", "an AVIF image")
+        return _photo("avif", "an AVIF image")
     if compatible & _HEIF_BRANDS:
-        return photo("heif", "a HEIF/HEIC photo")
+        return _photo("heif", "a HEIF/HEIC photo")
     if major in (b"jp2 ", b"jpx ", b"jpm "):
-        return other("a JPEG 2000 image", "export the photo as an ordinary JPEG")
-    return other(f"an ISO media file (brand {major.decode('latin-1')!r}), not a HEIC or AVIF photo", _VIDEO)
+        return _other("a JPEG 2000 image", "export the photo as an ordinary JPEG")
+    return _other(f"an ISO media file (brand {major.decode('latin-1')!r}), not a HEIC or AVIF photo", _VIDEO)
 
 
 def _tiff(data: bytes) -> Identified:
     """A TIFF, unless its tags show a raw camera file (a preview first, sensor data, a raw maker's layout)."""
     if data[8:10] == b"CR":
-        return raw("a Canon CR2 raw camera file")
+        return _raw("a Canon CR2 raw camera file")
     if data[8:12] == b"IIII":
-        return raw("a Phase One IIQ raw camera file")
+        return _raw("a Phase One IIQ raw camera file")
     try:
         tags = _tiff_tags(data)
     except (IndexError, struct.error, ValueError):
-        return photo("tiff", "a TIFF image")  # damaged directories: the decoder says what is wrong
+        return _photo("tiff", "a TIFF image")  # damaged directories: the decoder says what is wrong
     first, every = tags[0] if tags else {}, tags
     make = _text(data, first.get(_MAKE))
     if _DNG_VERSION in first:
-        return raw("a DNG raw camera file")
+        return _raw("a DNG raw camera file")
     sensor = any(_value(ifd.get(_PHOTOMETRIC)) in _SENSOR_PHOTOMETRIC for ifd in every)
     compressed = any(_value(ifd.get(_COMPRESSION)) in _RAW_COMPRESSION for ifd in every)
     preview_first = bool((_value(first.get(_NEW_SUBFILE_TYPE)) or 0) & 1)
     if sensor or compressed or preview_first or _TIFF_EP_STANDARD_ID in first or _DNG_PRIVATE_DATA in first:
         maker = next((name for prefix, name in _RAW_FORMATS.items() if make.upper().startswith(prefix)), "")
-        return raw(f"{maker} raw camera file" if maker else "a raw camera file")
-    return photo("tiff", "a TIFF image")
+        return _raw(f"{maker} raw camera file" if maker else "a raw camera file")
+    return _photo("tiff", "a TIFF image")
 
 
 # One directory entry: (type, count, the raw 4-byte value field).
