@@ -747,6 +747,8 @@ def jurisdictions_missing() -> Violation:
         f"list every rule pack that applies, e.g. 'jurisdictions: [US, US-CA]'; the packs are: {', '.join(JURISDICTIONS)} "
         "(US is the federal base: HIPAA authorizations and FTC disclosures)",
     )
+
+
 def exposed_inputs(settings: Settings, docs_dir: Path) -> list[Violation]:
     """CG114 (a warning, on every build) when the manifest, the register, the photo folder (or the approvals file)
     is inside `docs_dir`.

@@ -50,6 +50,7 @@ HOST_FREE_MODULES = {
     "test_cli",
     "test_corpus",
     "test_faces",
+    "test_fail_closed",
     "test_fhir",
     "test_fuzz",
     "test_holdout",
