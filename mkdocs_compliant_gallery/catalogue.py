@@ -33,6 +33,13 @@ CG112 = Rule(
     LOAD,
 )
 CG113 = Rule("CG113", "an approval whose digest does not match the content recorded with it (edited by hand or damaged)", LOAD)
+CG114 = Rule(
+    "CG114",
+    "the photo folder, the manifest or the register is tracked by git: its history keeps withdrawn originals (warning; "
+    "`originals_in_git: private` for an access-controlled repository)",
+    LOAD,
+    Severity.WARNING,
+)
 
 # CG2xx: the release behind each case (rules/consent.py)
 CG201 = Rule("CG201", "case has no consent, or the id is not in the register", DECIDE)

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
 
-from ..audit import publications
+from ..audit import publications, repository
 from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
 from ..catalogue import CG112, CG211, CG406
 from ..engine import ApprovalReview, GalleryBuild
@@ -78,7 +79,7 @@ def load_project(config_file: str) -> Project:
     options = getattr(plugin, "config", None)
     if not isinstance(options, GalleryConfig):
         raise UsageError(f"{config_file}: the compliant-gallery plugin is not listed under 'plugins:'")
-    return Project(path, config, options, settings_from(options, config.config_file_path))
+    return Project(path, config, options, settings_from(options, config.config_file_path, config.site_url))
 
 
 # -- check and report: the engine, plus the directives of the site's pages -----------------------------------
@@ -468,13 +469,60 @@ def _withdraw(args: argparse.Namespace) -> int:
         print(f"Note: this consent was superseded by {done.superseded_by}; if the withdrawal covers that release too, withdraw it as well.")
     print("Next:")
     print(
-        f"  1. Rebuild: mkdocs build -f {args.config_file}  (the build writes the takedown receipt to "
-        f"{project.relative(settings.compliance_dir)}/takedowns/ and purges the cached images)"
+        f"  1. Rebuild and deploy now; the deployed site keeps serving the case until then. With GitHub Pages: "
+        f"mkdocs gh-deploy --no-history -f {args.config_file}  (a plain gh-deploy is refused: the branch's history would keep "
+        f"the case). Elsewhere: mkdocs build -f {args.config_file}, deploy site/ as usual, and delete the host's earlier "
+        "deploys that showed the case. The build writes the takedown receipt to "
+        f"{project.relative(settings.compliance_dir)}/takedowns/ and purges the cached images."
     )
-    print("  2. Deploy that build now: the deployed site keeps serving the case until then. Purge any CDN cache afterwards.")
+    print(
+        "  2. Purge the CDN and ask search engines to drop the URLs: compliant-gallery purge-list; "
+        "then record it: compliant-gallery takedown-done RECEIPT --by NAME."
+    )
+    step = 3
     if others:
-        print(f"  3. Take down copies on the other channels the consent covered, by hand: {', '.join(others)}.")
+        print(f"  {step}. Take down copies on the other channels the consent covered, by hand: {', '.join(others)}.")
+        step += 1
+    originals = [
+        settings.photos / ref.src for case in manifest.cases.values() if case.consent_id == args.consent_id for ref in case.image_refs()
+    ]
+    found = repository.originals_in_history(settings.project_root, list(dict.fromkeys(originals)))
+    if found is not None and (found.tracked or found.in_history):
+        _print_history_removal(found, step)
     return 0
+
+
+def _print_history_removal(found: repository.OriginalsInHistory, step: int) -> None:
+    """The steps that take raw originals out of a git repository's history, every branch and tag, and the host."""
+    top = Path(found.repository)
+    paths = list(dict.fromkeys([*found.tracked, *found.in_history]))
+    url = (repository.git(top, "remote", "get-url", "origin") or "").strip() or "<the remote's URL>"
+    names = sorted({Path(path).name for path in paths})
+    print(
+        f"  {step}. The raw originals, with their metadata, are in this git repository ({top}): "
+        f"{len(found.commits)} commit(s) of its history hold {', '.join(paths)}. Every clone and the remote keep them. "
+        "To remove them:"
+    )
+    if found.tracked:
+        print("     a. Move them out of the repository (into the clinic's records system), stop tracking them and commit:")
+        print(f"          git rm --cached -- {' '.join(shlex.quote(path) for path in found.tracked)}")
+        folder = str(Path(found.tracked[0]).parent)
+        print(
+            f"          echo {shlex.quote(folder + '/')} >> .gitignore && git add .gitignore && git commit -m 'Keep patient photos out of the repository'"
+        )
+    print("     b. Rewrite every branch and tag without them, in a fresh mirror clone:")
+    print(f"          git clone --mirror {shlex.quote(url)} site-mirror.git && cd site-mirror.git")
+    print(f"          git filter-repo --invert-paths {' '.join('--path ' + shlex.quote(path) for path in paths)}")
+    print(
+        f"        (or with BFG: bfg --delete-files {shlex.quote('{' + ','.join(names) + '}' if len(names) > 1 else names[0])} site-mirror.git,"
+    )
+    print("        then: git reflog expire --expire=now --all && git gc --prune=now --aggressive)")
+    print(f"     c. Force-push the result: git push --force --all {shlex.quote(url)} && git push --force --tags {shlex.quote(url)}")
+    print(
+        "     d. Ask the host to drop what it still keeps (GitHub: contact GitHub Support with the repository and the commits, "
+        "ask them to remove cached views and run garbage collection), and have everyone delete old clones and clone afresh: "
+        "an old clone pushes the photos back."
+    )
 
 
 def record_withdrawal(path: Path, shown: str, consent_id: str, received: dt.date) -> Withdrawal:
