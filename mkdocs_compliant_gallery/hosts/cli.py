@@ -1,4 +1,5 @@
-"""The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve` and `pending`, on the same engine as the plugin.
+"""The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve`, `pending` and the takedown records, on the
+same engine as the plugin.
 
 Every command reads the `compliant-gallery` options of `./mkdocs.yml` (or `-f/--config-file`, as `mkdocs`
 does); MkDocs is used only to load and validate that file. Exit codes: 0 done and clean, 1 violations (or a
@@ -30,7 +31,8 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
 
-from ..audit import publications, repository
+from ..audit import publications, repository, takedowns
+from ..audit.history import CaseHistory, Publication, case_history
 from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
 from ..catalogue import CG112, CG211, CG406
 from ..engine import ApprovalReview, GalleryBuild
@@ -699,6 +701,158 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{value}' is not a date written YYYY-MM-DD") from None
 
 
+# -- takedowns: what is left to purge, who handled it, and a case's history ----------------------------------
+
+
+def _compliance(project: Project) -> tuple[Path, str]:
+    folder = project.settings.compliance_dir
+    return folder, project.relative(folder)
+
+
+def _print_problems(problems: Sequence[publications.LogProblem]) -> None:
+    for problem in problems:
+        where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+        print(f"error: {where}: {problem.message}\n    fix: {problem.fix}", file=sys.stderr)
+
+
+def _purge_list(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    folder, shown = _compliance(project)
+    receipts, problems = takedowns.load_receipts(folder, shown)
+    done, done_problems = takedowns.load_done(folder, shown)
+    problems += done_problems
+    items = takedowns.purge_list(receipts, done, project.settings.site_url, args.since)
+    _print_problems(problems)
+    if args.json:
+        document = {
+            "site_url": project.settings.site_url,
+            "takedowns": [item.as_json() for item in items],
+            "problems": [str(p) for p in problems],
+        }
+        print(json.dumps(document, indent=2))
+        return 1 if problems else 0
+    for item in items:
+        receipt = item.receipt
+        code = f", {receipt.code}" if receipt.code else ""
+        print(f"# {receipt.name}: case {receipt.case}, removed {receipt.time:%Y-%m-%d %H:%M} UTC ({receipt.reason}{code})")
+        if not item.urls_from:
+            print("# site_url is not set in mkdocs.yml: these paths are relative to the site's root; set site_url for absolute URLs")
+        elif item.urls_from == "current site_url":
+            print(f"# the receipt has no absolute URLs (no site_url then): made from the current site_url {project.settings.site_url}")
+        print("# removed files: purge them from the CDN and ask search engines to remove them")
+        for url in item.file_urls:
+            print(url)
+        print("# pages that showed the case: purge them from the CDN (the new version is served then) and ask for a recrawl")
+        for url in item.page_urls:
+            print(url or "/")
+    if items:
+        print(f"# {len(items)} takedown(s) not marked done; once handled: compliant-gallery takedown-done RECEIPT --by NAME")
+    else:
+        since = f" since {args.since}" if args.since else ""
+        print(f"# no takedown{since} waits: every receipt is marked done" if receipts else "# no takedown receipt yet")
+    return 1 if problems else 0
+
+
+def _takedown_done(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    folder, shown = _compliance(project)
+    receipts, problems = takedowns.load_receipts(folder, shown)
+    done, done_problems = takedowns.load_done(folder, shown)
+    wanted = Path(args.receipt).name.removesuffix(".json")
+    broken = [p for p in problems if Path(p.file).name.removesuffix(".json") == wanted]
+    if broken:
+        _print_problems(broken)
+        raise UsageError(f"{broken[0].file} cannot be marked done while it cannot be read")
+    found = takedowns.find_receipt(receipts, args.receipt)
+    if not found:
+        pending = [r.name for r in receipts if r.name not in done]
+        hint = f"; receipts not marked done: {', '.join(pending)}" if pending else "; every receipt is marked done"
+        raise UsageError(f"no takedown receipt '{args.receipt}' in {shown}/{takedowns.FOLDER}/{hint}")
+    if len(found) > 1:
+        raise UsageError(f"'{args.receipt}' names {len(found)} receipts ({', '.join(r.name for r in found)}): give the file name")
+    receipt = found[0]
+    _print_problems(done_problems)
+    previous = done.get(receipt.name)
+    if previous is not None:
+        raise UsageError(
+            f"{receipt.name} was already marked done by {previous.by} at {previous.time} "
+            f"({shown}/{takedowns.DONE_NAME}:{previous.line}); nothing was recorded"
+        )
+    path = takedowns.mark_done(folder, receipt, args.by, args.note or "", dt.datetime.now(dt.timezone.utc))
+    print(f"Recorded: takedown {receipt.name} (case {receipt.case}) handled by {args.by}, in {project.relative(path)}.")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    settings = project.settings
+    folder, shown = _compliance(project)
+    log_shown = f"{shown}/{publications.LOG_NAME}"
+    entries, problems = publications.read_entries(folder, log_shown)
+    receipts, receipt_problems = takedowns.load_receipts(folder, shown)
+    register = load_register(settings.consents, project.relative(settings.consents)) if settings.consents.is_file() else None
+    history = case_history(args.case_id, entries, register, receipts)
+    known = {p["case"] for e in entries for p in e.record.get("published") or []}
+    if not history.events and args.case_id not in known:
+        manifest = load_manifest(settings.manifest, project.relative(settings.manifest), settings.project_root, settings.photos)
+        if args.case_id not in manifest.cases:
+            close = difflib.get_close_matches(args.case_id, sorted(known | set(manifest.cases)), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            _print_problems(problems)
+            raise UsageError(f"no case '{args.case_id}' in {project.relative(settings.manifest)} or in {log_shown}{hint}")
+    _print_problems([*problems, *receipt_problems])
+    if args.json:
+        document = {
+            "case": history.case,
+            "log": log_shown,
+            "builds_recorded": history.builds,
+            "events": [event.as_json() for event in history.events],
+            "problems": [str(p) for p in [*problems, *receipt_problems]],
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        _print_history(history, log_shown)
+    return 1 if problems or receipt_problems else 0
+
+
+def _print_history(history: CaseHistory, log_shown: str) -> None:
+    print(f"Case {history.case}: publication history from {log_shown} ({history.builds} builds recorded)")
+    if not history.events:
+        print("  no recorded build published it")
+        return
+    for event in history.events:
+        when = _utc(event.time)
+        if isinstance(event, Publication):
+            commit = (
+                f"git commit {event.commit[:12]}" + (" with uncommitted changes" if event.dirty else "")
+                if event.commit
+                else "no git commit"
+            )
+            print(f"  {when}  published  build date {event.build_date} ({event.command}, log line {event.line})")
+            print(f"      consent {event.consent or '-'}: {event.in_force_note}")
+            print(f"      {commit}; pages: {', '.join(event.pages) or '-'}")
+            print(f"      {len(event.files)} files:")
+            for name in event.files:
+                print(f"        {name}")
+        else:
+            code = f" ({event.code})" if event.code else ""
+            receipt = f"; takedown receipt {event.receipt}" if event.receipt else ""
+            print(
+                f"  {when}  STOPPED    build date {event.build_date} ({event.command}, log line {event.line}): {event.reason}{code}{receipt}"
+            )
+    published = history.published
+    print(f"Published by {len(published)} build(s); the current register says {len(history.not_in_force)} of them had no release in force.")
+    for event in history.not_in_force:
+        print(f"  NOT IN FORCE: {_utc(event.time)} (build date {event.build_date}), consent {event.consent}: {event.in_force_note}")
+
+
+def _utc(iso: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
 # -- the command line ---------------------------------------------------------------------------------------
 
 
@@ -709,7 +863,7 @@ def parser() -> argparse.ArgumentParser:
         description="Check a clinic gallery against its consent register, report on it, record withdrawals and approvals.",
     )
     commands = main_parser.add_subparsers(
-        dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions}"
+        dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions,purge-list,takedown-done,history}"
     )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -741,6 +895,18 @@ def parser() -> argparse.ArgumentParser:
         "suggest-redactions", "print ready-to-paste 'redact:' regions (eye band or full face) for the faces found in a case's photos"
     )
     suggest.add_argument("case_id", metavar="CASE", help="the id of the case in the manifest")
+    purge = command(
+        "purge-list", "print the URLs of every takedown not yet marked done, for a CDN purge and a search engine removal request"
+    )
+    purge.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only takedowns on or after this date (UTC)")
+    purge.add_argument("--json", action="store_true", help="print JSON")
+    done = command("takedown-done", "record that a takedown was handled (CDN purged, removal requested); the receipt is not changed")
+    done.add_argument("receipt", metavar="RECEIPT", help="the receipt's file name (with or without .json), its path, or the case id")
+    done.add_argument("--by", required=True, metavar="NAME", help="who handled it")
+    done.add_argument("--note", metavar="TEXT", help="what was done, e.g. the CDN purge id or the removal request number")
+    history = command("history", "print every build that published a case, under which release, and when and why it stopped")
+    history.add_argument("case_id", metavar="CASE", help="the id of the case")
+    history.add_argument("--json", action="store_true", help="print JSON")
     return main_parser
 
 
@@ -755,6 +921,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "approve": _approve,
         "pending": _pending,
         "suggest-redactions": _suggest_redactions,
+        "purge-list": _purge_list,
+        "takedown-done": _takedown_done,
+        "history": _history,
     }
     try:
         return handlers[args.command](args)

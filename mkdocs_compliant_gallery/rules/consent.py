@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ..catalogue import CG201, CG202, CG203, CG204, CG205, CG206, CG207, CG208, CG209, CG210, CG211
 from ..records.manifest import Case
 from ..records.register import STATEMENT_KEYS, Consent, Register
-from ..violations import Severity, Violation, Where
+from ..violations import Rule, Severity, Violation, Where
 from .context import Rules, at_case, at_consent
 
 MARKETING_PURPOSES = {"marketing", "advertising", "HMARKT"}
@@ -83,24 +85,28 @@ def consent_violations(case: Case, consent: Consent | None, register: Register, 
     return found
 
 
+def release_ended(consent: Consent, day: dt.date) -> tuple[Rule, str, str] | None:
+    """Whether a release no longer allowed publication on `day`: the rule (CG203/CG204), the field and why; else None.
+
+    The one place that decides withdrawal and expiry: builds use it for the build date, `history` for past builds.
+    """
+    if consent.revoked_on and consent.revoked_on <= day:
+        return CG203, "revoked_on", f"consent withdrawn on {consent.revoked_on}"
+    if consent.expires_on and consent.expires_on < day:
+        return CG204, "expires_on", f"consent expired on {consent.expires_on}"
+    if consent.expiry_event and consent.event_occurred_on and consent.event_occurred_on <= day:
+        return CG204, "event_occurred_on", f"consent ended with '{consent.expiry_event}' on {consent.event_occurred_on}"
+    return None
+
+
 def _withdrawn_or_expired(case: Case, consent: Consent, rules: Rules) -> Violation | None:
     severity = Severity.ERROR if rules.fail_on_withdrawn else Severity.REMOVED
     fix = "remove the case from the manifest (on_withdrawn: fail is set)" if rules.fail_on_withdrawn else ""
-    if consent.revoked_on and consent.revoked_on <= rules.build_date:
-        return at_consent(case, consent, CG203, "revoked_on", f"consent withdrawn on {consent.revoked_on}", fix, severity)
-    if consent.expires_on and consent.expires_on < rules.build_date:
-        return at_consent(case, consent, CG204, "expires_on", f"consent expired on {consent.expires_on}", fix, severity)
-    if consent.expiry_event and consent.event_occurred_on and consent.event_occurred_on <= rules.build_date:
-        return at_consent(
-            case,
-            consent,
-            CG204,
-            "event_occurred_on",
-            f"consent ended with '{consent.expiry_event}' on {consent.event_occurred_on}",
-            fix,
-            severity,
-        )
-    return None
+    ended = release_ended(consent, rules.build_date)
+    if ended is None:
+        return None
+    rule, key, message = ended
+    return at_consent(case, consent, rule, key, message, fix, severity)
 
 
 def _completeness(case: Case, consent: Consent) -> list[Violation]:
