@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 import urllib.error
@@ -49,6 +51,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# git as a clinic's machine runs it, without the user's settings (signing, hooks) in the way.
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "Clinic web team",
+    "GIT_AUTHOR_EMAIL": "web@clinic.example",
+    "GIT_COMMITTER_NAME": "Clinic web team",
+    "GIT_COMMITTER_EMAIL": "web@clinic.example",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git in `cwd`; its output, and an exception when it fails."""
+    return subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True).stdout
+
 
 TREATMENTS: dict[str, Any] = {
     "lip-filler": {

@@ -8,27 +8,13 @@ changes nothing: gh-deploy always builds afresh, and meets the same failure.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import HOST_CLI, Project, add_copying_hook
-
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "Clinic web team",
-    "GIT_AUTHOR_EMAIL": "web@clinic.example",
-    "GIT_COMMITTER_NAME": "Clinic web team",
-    "GIT_COMMITTER_EMAIL": "web@clinic.example",
-    "GIT_CONFIG_GLOBAL": os.devnull,  # no user settings (signing, hooks) in the way
-}
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True).stdout
+from tests.helpers import GIT_ENV, HOST_CLI, Project, add_copying_hook, git
 
 
 def clinic_repository(project: Project) -> Path:

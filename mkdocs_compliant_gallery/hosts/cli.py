@@ -519,7 +519,8 @@ def _print_history_removal(found: repository.OriginalsInHistory, step: int) -> N
         f"        (or with BFG: bfg --delete-files {shlex.quote('{' + ','.join(names) + '}' if len(names) > 1 else names[0])} site-mirror.git,"
     )
     print("        then: git reflog expire --expire=now --all && git gc --prune=now --aggressive)")
-    print(f"     c. Force-push the result: git push --force --all {shlex.quote(url)} && git push --force --tags {shlex.quote(url)}")
+    print("     c. Force-push the result, every branch and tag:")
+    print(f"          git push --force --all {shlex.quote(url)} && git push --force --tags {shlex.quote(url)}")
     print(
         "     d. Ask the host to drop what it still keeps (GitHub: contact GitHub Support with the repository and the commits, "
         "ask them to remove cached views and run garbage collection), and have everyone delete old clones and clone afresh: "
