@@ -58,8 +58,11 @@ class TrackedInputs:
         return named + list(self.records)
 
     def paths(self, photo_folder: str) -> list[str]:
-        """What to stop tracking: the photo folder as a whole, then the records."""
-        return ([photo_folder] if self.photos else []) + list(self.records)
+        """What to stop tracking: the photo folder as a whole, then the records outside it."""
+        if not self.photos:
+            return list(self.records)
+        inside = "" if photo_folder == "." else f"{photo_folder}/"
+        return [photo_folder, *(record for record in self.records if not record.startswith(inside))]
 
 
 def tracked_inputs(project_root: Path, photos: Path, records: list[Path]) -> TrackedInputs:

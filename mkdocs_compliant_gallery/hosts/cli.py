@@ -499,6 +499,8 @@ def _print_history_removal(found: repository.OriginalsInHistory, step: int) -> N
     top = Path(found.repository)
     paths = list(dict.fromkeys([*found.tracked, *found.in_history]))
     url = (repository.git(top, "remote", "get-url", "origin") or "").strip() or "<the remote's URL>"
+    if (top / url).exists():
+        url = str((top / url).resolve())  # a remote on this machine: the commands run from another folder
     names = sorted({Path(path).name for path in paths})
     print(
         f"  {step}. The raw originals, with their metadata, are in this git repository ({top}): "

@@ -148,7 +148,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             raise PluginError(report(errors, "compliant-gallery: the gallery cannot be published"))
         if self.command == "gh-deploy":
             # Refused before any photo is written when the cleared cases alone show the history must go.
-            self._deploy_check(gallery, config, set(gallery.plan.published))
+            self._deploy_check(gallery, config, set(gallery.plan.published), final=False)
         files.append(File.generated(config, CSS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery.css")))
         files.append(File.generated(config, JS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery.js")))
         if self.command == "serve":
@@ -231,7 +231,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             log.info(f"removed metadata from {display_path(path, Path(config.site_dir))} (not a gallery photo; pixels unchanged)")
         deploy = None
         if self.command == "gh-deploy":
-            deploy = self._deploy_check(gallery, config, set(gallery.uses))
+            deploy = self._deploy_check(gallery, config, set(gallery.uses), final=True)
         if self.command in ("build", "gh-deploy"):
             config_text = Path(config.config_file_path).read_bytes() if config.config_file_path else b""
             log_path, receipts = gallery.record(config_text, dt.datetime.now(dt.timezone.utc), self.command, deploy)
@@ -245,7 +245,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             log.debug(f"purged {len(purged)} cache entries")
         log.info(gallery.summary())
 
-    def _deploy_check(self, gallery: GalleryBuild, config: MkDocsConfig, published: set[str]) -> DeployCheck:
+    def _deploy_check(self, gallery: GalleryBuild, config: MkDocsConfig, published: set[str], final: bool) -> DeployCheck:
         """Refuse a gh-deploy that would keep a withdrawn case reachable in the deploy branch's history.
 
         MkDocs gives plugins no say over gh-deploy's arguments and pushes after every plugin event, so the plugin
@@ -256,7 +256,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         # ghp-import runs git in the current folder, so the branch it builds on is judged there too.
         check = gallery.deploy_check(Path.cwd(), target, published)
         if not check.refused:
-            if check.history == "dropped":
+            if check.history == "dropped" and final:
                 log.info(f"deploying to '{target.branch}' without history: no earlier deploy stays reachable from it")
             return check
         clean_directory(config.site_dir)
