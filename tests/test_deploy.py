@@ -161,6 +161,10 @@ def test_after_a_withdrawal_gh_deploy_refuses_to_keep_history_and_no_history_for
         "force": False,
     }
 
+    history = json.loads(cli(project, "history", "lips-002", "--json").stdout)
+    assert [(event["event"], event["command"]) for event in history["events"]] == [("published", "gh-deploy"), ("stopped", "gh-deploy")]
+    assert history["events"][0]["commit"] == git("rev-parse", "HEAD", cwd=project.root).strip()
+
     # The next deploy keeps history again: every commit of it is a recorded deploy without the case.
     (project.root / "docs" / "about.md").write_text("# About\n")
     again = deploy(project)
@@ -210,3 +214,32 @@ def test_a_deploy_branch_older_than_the_plugin_is_dropped_once(project: Project)
     (project.root / "docs" / "about.md").write_text("# About\n")
     assert deploy(project).returncode == 0
     assert git("rev-list", "--count", "gh-pages", cwd=remote).strip() == "2"
+
+
+def test_a_deploy_whose_push_failed_does_not_count_as_history(project: Project) -> None:
+    remote = clinic_repository(project)
+    assert deploy(project).returncode == 0
+    git("remote", "set-url", "origin", str(project.root.parent / "unreachable.git"), cwd=project.root)
+    (project.root / "docs" / "about.md").write_text("# About\n")
+    failed = deploy(project)
+    assert failed.returncode != 0 and log_lines(project) == 2, "the build was recorded, its push failed"
+    git("remote", "set-url", "origin", str(remote), cwd=project.root)
+    again = deploy(project)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert git("rev-list", "--count", "gh-pages", cwd=remote).strip() == "2", "history kept: every commit is accounted for"
+
+
+def test_no_history_without_the_remote_tracking_branch_is_refused_with_the_branch_to_delete(project: Project) -> None:
+    """ghp-import builds on the local gh-pages when origin/gh-pages is unknown, even with --no-history."""
+    remote = clinic_repository(project)
+    assert deploy(project).returncode == 0
+    withdrawn = case_blobs(project, remote, "lips-002")
+    git("update-ref", "-d", "refs/remotes/origin/gh-pages", cwd=project.root)
+    assert cli(project, "withdraw", "C-2026-0002", "--received", "2026-11-20").returncode == 0
+    refused = deploy(project, "--no-history")
+    assert_refused(refused, "git branch -D gh-pages && ")
+    assert "'origin/gh-pages' is not known in this checkout" in refused.stderr
+    git("branch", "-D", "gh-pages", cwd=project.root)
+    done = deploy(project, "--no-history")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not set(withdrawn.values()) & reachable_objects(remote)
