@@ -656,7 +656,7 @@ class GalleryBuild:
         or, to refuse early, every case cleared for publication (`plan.published`), which can only be more.
         """
         entries, problems = publications.read_entries(self.settings.compliance_dir)
-        return check_deploy(folder, entries, bool(problems), published, target)
+        return check_deploy(folder, entries, [problem.line for problem in problems], published, target)
 
     def record(
         self, config_text: bytes, now: dt.datetime, command: str = "build", deploy: DeployCheck | None = None

@@ -63,9 +63,9 @@ GIT_ENV = {
 }
 
 
-def git(*args: str, cwd: Path) -> str:
-    """Run git in `cwd`; its output, and an exception when it fails."""
-    return subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True).stdout
+def git(*args: str, cwd: Path, input_text: str | None = None) -> str:
+    """Run git in `cwd` (with `input_text` on its standard input); its output, and an exception when it fails."""
+    return subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True, input=input_text).stdout
 
 
 TREATMENTS: dict[str, Any] = {

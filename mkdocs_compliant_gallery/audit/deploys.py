@@ -84,8 +84,14 @@ class DeployCheck:
         }
 
 
-def check_deploy(folder: Path, entries: list[LogEntry], log_damaged: bool, published_now: set[str], target: DeployTarget) -> DeployCheck:
-    """What a gh-deploy run in `folder` would keep reachable, judged against the publication log."""
+def check_deploy(
+    folder: Path, entries: list[LogEntry], damaged_lines: list[int], published_now: set[str], target: DeployTarget
+) -> DeployCheck:
+    """What a gh-deploy run in `folder` would keep reachable, judged against the publication log.
+
+    `damaged_lines` are the log's lines that cannot be trusted: one inside the span of the recorded deploys that
+    make up the kept history may have been one of them, so that history is unknown. Older ones do not matter.
+    """
     if repository.git(folder, "rev-parse", "--is-inside-work-tree") is None:
         return DeployCheck(target, git=False, base=None)
     remote_tip = repository.commit_of(folder, f"{target.remote}/{target.branch}")
@@ -97,8 +103,9 @@ def check_deploy(folder: Path, entries: list[LogEntry], log_damaged: bool, publi
     if base is None:
         return DeployCheck(target, git=True, base=None)
     covered, unknown = _recorded_chain(folder, base, entries, target)
-    if log_damaged and not unknown:
-        unknown = "the log has damaged lines, and one of them may be a deploy"
+    damaged = [line for line in damaged_lines if covered and line > min(entry.line for entry in covered)]
+    if damaged and not unknown:
+        unknown = f"line {damaged[0]} of the publication log is damaged, and may be one of the deploys in it"
     withdrawn: dict[str, str] = {}
     for entry in covered:
         for item in entry.record.get("published") or []:
