@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from tests.helpers import Project, consent, run_build
+from tests.helpers import HOST_CLI, Project, consent, run_build
 
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -202,3 +202,15 @@ def test_a_record_edited_into_another_shape_is_skipped_without_a_traceback(proje
     assert "publications.jsonl:1: not a build record as compliant-gallery writes it (published[0] has no 'case')" in result.log
     check = cli(project.root, "history", "lips-001")
     assert check.returncode == 1 and "Traceback" not in check.stderr
+
+
+def test_a_takedown_passes_a_strict_build(project: Project) -> None:
+    assert project.build().ok
+    project.consent("C-2026-0002")["revoked_on"] = "2026-11-20"
+    project.write()
+    strict = subprocess.run(
+        [*HOST_CLI, "build", "--strict", "-f", "mkdocs.yml"], cwd=project.root, capture_output=True, text=True, timeout=300
+    )
+    assert strict.returncode == 0, strict.stderr[-3000:]
+    assert "takedown receipt written: .compliance/takedowns/" in strict.stderr
+    receipt_of(project.root, "lips-002")

@@ -209,10 +209,7 @@ class TakedownReceipt:
     removed_files: list[str]
     other_channels_to_follow_up: list[str]
     cache_entries_purged: bool = True
-    reminder: str = (
-        "Deploy this build now; a deployed site keeps serving the case until then. Purge any CDN cache, "
-        "and remember that old gh-pages commits still hold the removed files."
-    )
+    reminder: str = "Deploy this build now, purge the CDN ('compliant-gallery purge-list'), then run 'compliant-gallery takedown-done'."
     # Absolute URLs (from site_url) for a CDN purge and a search engine's removal request; None without site_url.
     site_url: str | None = None
     removed_page_urls: list[str] | None = None

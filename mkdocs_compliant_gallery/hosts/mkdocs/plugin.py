@@ -238,7 +238,11 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             for problem in gallery.log_problems:
                 log.warning(f"publication log: {problem}")
             for receipt in receipts:
-                log.warning(f"takedown receipt written: {display_path(receipt, gallery.settings.project_root)}")
+                # INFO: a takedown is the build doing its job, and `--strict` must not fail on it (spec section 7).
+                log.info(
+                    f"takedown receipt written: {display_path(receipt, gallery.settings.project_root)}; "
+                    "'compliant-gallery purge-list' lists the URLs to purge"
+                )
             log.debug(f"publication record appended to {log_path}")
         purged = gallery.purge_cache()
         if purged:
