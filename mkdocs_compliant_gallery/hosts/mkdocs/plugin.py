@@ -78,6 +78,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
+        self.no_history, self.force = None, False
         context = click.get_current_context(silent=True)
         if command == "gh-deploy" and context is not None and context.info_name == "gh-deploy":
             self.no_history = bool(context.params.get("no_history"))
