@@ -169,12 +169,12 @@ def test_a_broken_compliance_folder_is_named_line_by_line_and_never_rewritten(pr
     history = cli(project.root, "history", "lips-001")
     assert history.returncode == 1
     assert (
-        "error: .compliance/publications.jsonl:1: changed after it was written, or lines after it were removed "
+        "error: .compliance/publications.jsonl:1 was changed after it was written, or lines after it were removed "
         "(line 2 records another hash for the line before it)"
     ) in history.stderr
-    assert "error: .compliance/publications.jsonl:3: not a complete record" in history.stderr
+    assert "error: .compliance/publications.jsonl:3 is not a complete record" in history.stderr
     assert "fix: do not edit the log: restore .compliance/publications.jsonl from your backup" in history.stderr
-    assert f"error: .compliance/takedowns/{receipt.name}:" in history.stderr and "not a JSON receipt" in history.stderr
+    assert f"error: .compliance/takedowns/{receipt.name}:" in history.stderr and "is not a JSON receipt" in history.stderr
     assert "Traceback" not in history.stderr
     assert "Case lips-001: publication history" in history.stdout, "what can be read is still shown"
 
@@ -186,7 +186,7 @@ def test_a_broken_compliance_folder_is_named_line_by_line_and_never_rewritten(pr
     damaged = log.read_bytes()
     rebuilt = project.build()
     assert rebuilt.ok, rebuilt.log
-    assert "publication log: .compliance/publications.jsonl:3: not a complete record" in rebuilt.log
+    assert "publication log: .compliance/publications.jsonl:3 is not a complete record" in rebuilt.log
     assert log.read_bytes().startswith(damaged), "the log was rewritten"
     assert len(log.read_text().splitlines()) == 4
 
@@ -199,7 +199,7 @@ def test_a_record_edited_into_another_shape_is_skipped_without_a_traceback(proje
     log.write_text(json.dumps(record) + "\n")
     result = project.build()
     assert result.ok, result.log
-    assert "publications.jsonl:1: not a build record as compliant-gallery writes it (published[0] has no 'case')" in result.log
+    assert "publications.jsonl:1 is not a build record as compliant-gallery writes it (published[0] has no 'case')" in result.log
     check = cli(project.root, "history", "lips-001")
     assert check.returncode == 1 and "Traceback" not in check.stderr
 

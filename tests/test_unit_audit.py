@@ -46,10 +46,13 @@ def test_an_intact_log_reads_back_with_its_lines(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("damage", "expected"),
     [
-        ("edit", [(2, "changed after it was written")]),
-        ("remove", [(1, "changed after it was written, or lines after it were removed (line 2")]),
-        ("truncate", [(3, "not a complete record (")]),
-        ("array", [(2, "not a build record as compliant-gallery writes it (not a JSON object)"), (2, "changed after it was written")]),
+        ("edit", [(2, "was changed after it was written")]),
+        ("remove", [(1, "was changed after it was written, or lines after it were removed (line 2")]),
+        ("truncate", [(3, "is not a complete record (")]),
+        (
+            "array",
+            [(2, "is not a build record as compliant-gallery writes it (not a JSON object)"), (2, "was changed after it was written")],
+        ),
         ("unchained", [(4, "has no previous_sha256 although earlier records do")]),
     ],
 )
@@ -72,7 +75,7 @@ def test_a_damaged_log_names_the_line_and_the_repair(tmp_path: Path, damage: str
     _, problems = read_entries(tmp_path, ".compliance/publications.jsonl")
     assert [(p.line, p.message[: len(text)]) for p, (_, text) in zip(problems, expected, strict=True)] == expected
     assert all(p.file == ".compliance/publications.jsonl" and p.fix.startswith("do not edit the log") for p in problems)
-    assert all(str(p).startswith(f".compliance/publications.jsonl:{p.line}: ") for p in problems)
+    assert all(str(p).startswith(f".compliance/publications.jsonl:{p.line} ") for p in problems)
 
 
 def test_appending_after_an_interrupted_write_keeps_the_cut_line_and_the_chain(tmp_path: Path) -> None:
@@ -82,7 +85,7 @@ def test_appending_after_an_interrupted_write_keeps_the_cut_line_and_the_chain(t
     append_record(tmp_path, record(3, "a"))
     assert log.read_bytes().startswith(cut)
     entries, problems = read_entries(tmp_path)
-    assert [e.line for e in entries] == [1, 3] and [(p.line, p.message[:23]) for p in problems] == [(2, "not a complete record (")]
+    assert [e.line for e in entries] == [1, 3] and [(p.line, p.message[:26]) for p in problems] == [(2, "is not a complete record (")]
 
 
 # -- URLs and the purge list ----------------------------------------------------------------------------------------

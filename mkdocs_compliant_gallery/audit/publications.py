@@ -79,8 +79,11 @@ class LogProblem:
     fix: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.message}; fix: {self.fix}"
+        return f"{self.where} {self.message}; fix: {self.fix}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
 
 
 @dataclass(frozen=True)
@@ -112,20 +115,20 @@ def read_entries(compliance_dir: Path, shown: str | None = None) -> tuple[list[L
             record = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             problems.append(
-                LogProblem(name, number, f"not a complete record ({_json_error(error)}): an interrupted write, or edited", repair)
+                LogProblem(name, number, f"is not a complete record ({_json_error(error)}): an interrupted write, or edited", repair)
             )
             previous = (number, raw)
             continue
         shape = _record_problem(record)
         if shape:
-            problems.append(LogProblem(name, number, f"not a build record as compliant-gallery writes it ({shape}): edited?", repair))
+            problems.append(LogProblem(name, number, f"is not a build record as compliant-gallery writes it ({shape}): edited?", repair))
         link = record.get("previous_sha256") if isinstance(record, dict) else None
         if isinstance(link, str) and previous is not None and link != hashlib.sha256(previous[1]).hexdigest():
             problems.append(
                 LogProblem(
                     name,
                     previous[0],
-                    f"changed after it was written, or lines after it were removed (line {number} records another hash for the line before it)",
+                    f"was changed after it was written, or lines after it were removed (line {number} records another hash for the line before it)",
                     repair,
                 )
             )

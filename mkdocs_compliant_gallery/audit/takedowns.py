@@ -103,7 +103,7 @@ def load_receipts(compliance_dir: Path, shown: str) -> tuple[list[StoredReceipt]
             raw = path.read_bytes()
             data = json.loads(raw.decode("utf-8"))
         except json.JSONDecodeError as error:
-            problems.append(LogProblem(name, error.lineno, f"not a JSON receipt ({error.msg} at column {error.colno})", repair))
+            problems.append(LogProblem(name, error.lineno, f"is not a JSON receipt ({error.msg} at column {error.colno})", repair))
             continue
         except (OSError, UnicodeDecodeError) as error:
             problems.append(LogProblem(name, 0, f"cannot be read ({error})", repair))
@@ -117,7 +117,7 @@ def load_receipts(compliance_dir: Path, shown: str) -> tuple[list[StoredReceipt]
                 shape = f"the file name does not start with a UTC time stamp ({stamp})"
         if shape:
             problems.append(
-                LogProblem(name, 0, f"not a takedown receipt as compliant-gallery writes it ({shape}): edited or renamed?", repair)
+                LogProblem(name, 0, f"is not a takedown receipt as compliant-gallery writes it ({shape}): edited or renamed?", repair)
             )
             continue
         receipts.append(
@@ -171,11 +171,11 @@ def load_done(compliance_dir: Path, shown: str) -> tuple[dict[str, DoneRecord], 
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             problems.append(
-                LogProblem(name, number, "not a complete record (an interrupted write, or edited)", DONE_REPAIR.format(file=name))
+                LogProblem(name, number, "is not a complete record (an interrupted write, or edited)", DONE_REPAIR.format(file=name))
             )
             continue
         if not (isinstance(data, dict) and all(isinstance(data.get(key), str) for key in ("receipt", "done_by", "time"))):
-            problems.append(LogProblem(name, number, "not a takedown-done record (edited?)", DONE_REPAIR.format(file=name)))
+            problems.append(LogProblem(name, number, "is not a takedown-done record (edited?)", DONE_REPAIR.format(file=name)))
             continue
         done.setdefault(data["receipt"], DoneRecord(number, data["receipt"], data["done_by"], data["time"], str(data.get("note") or "")))
     return done, problems

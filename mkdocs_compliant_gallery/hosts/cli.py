@@ -714,8 +714,7 @@ def _compliance(project: Project) -> tuple[Path, str]:
 
 def _print_problems(problems: Sequence[publications.LogProblem]) -> None:
     for problem in problems:
-        where = f"{problem.file}:{problem.line}" if problem.line else problem.file
-        print(f"error: {where}: {problem.message}\n    fix: {problem.fix}", file=sys.stderr)
+        print(f"error: {problem.where} {problem.message}\n    fix: {problem.fix}", file=sys.stderr)
 
 
 def _purge_list(args: argparse.Namespace) -> int:
