@@ -1,4 +1,4 @@
-"""Raw originals in the site's git repository: warned about on every build (CG112), declared once, recorded in
+"""Raw originals in the site's git repository: warned about on every build (CG114), declared once, recorded in
 the log and in receipts, and the steps `withdraw` prints really take a withdrawn case's originals out of history."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def test_tracked_inputs_warn_on_every_build_until_the_clinic_declares_a_private_
     commit_everything(project)
     result = run_build(project.root / "mkdocs.yml")
     assert result.ok, result.log
-    warnings = [line for line in result.log.splitlines() if line.startswith("WARNING") and "CG112" in line]
+    warnings = [line for line in result.log.splitlines() if line.startswith("WARNING") and "CG114" in line]
     assert len(warnings) == 1, result.log
     assert "tracked by git: gallery/ (6 tracked files), gallery/manifest.yml, gallery/consents.yml" in warnings[0]
     assert "git rm -r --cached gallery', add 'gallery/' to .gitignore" in result.log
@@ -53,7 +53,7 @@ def test_tracked_inputs_warn_on_every_build_until_the_clinic_declares_a_private_
 
     project.options["originals_in_git"] = "private"
     declared = project.build()
-    assert declared.ok and "CG112" not in declared.log
+    assert declared.ok and "CG114" not in declared.log
     assert "INFO: mkdocs_compliant_gallery: tracked by git: gallery/ (6 tracked files)" in declared.log
     assert "declared a private, access-controlled repository" in declared.log
     strict = strict_build(project)
@@ -69,7 +69,7 @@ def test_inputs_kept_out_of_the_repository_give_no_warning(project: Project) -> 
     commit_everything(project, ignore="site/\n.cache/\ngallery/\n")
     assert "gallery/manifest.yml" not in git("ls-files", cwd=project.root)
     result = run_build(project.root / "mkdocs.yml")
-    assert result.ok and "CG112" not in result.log and "tracked by git" not in result.log
+    assert result.ok and "CG114" not in result.log and "tracked by git" not in result.log
     assert strict_build(project).returncode == 0
     records = [json.loads(line) for line in (project.root / ".compliance" / "publications.jsonl").read_text().splitlines()]
     assert [record["originals_in_git"] for record in records] == [None, None]

@@ -22,7 +22,7 @@ NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
 def record(day: int, *cases: str, deploy: dict[str, object] | None = None) -> BuildRecord:
     published = [PublishedRecord(case, f"C-{case}", "lip-filler", [], [], ["gallery/"], [f"img/{case}.jpg"]) for case in cases]
     return BuildRecord(
-        f"2026-11-{day:02d}T10:00:00+00:00", f"2026-11-{day:02d}", "0", {}, "", "website", None, {}, published, deploy=deploy
+        f"2026-11-{day:02d}T10:00:00+00:00", f"2026-11-{day:02d}", "0", {}, "", "website", None, published=published, deploy=deploy
     )
 
 
