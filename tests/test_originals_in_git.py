@@ -44,7 +44,8 @@ def test_tracked_inputs_warn_on_every_build_until_the_clinic_declares_a_private_
     assert result.ok, result.log
     warnings = [line for line in result.log.splitlines() if line.startswith("WARNING") and "CG114" in line]
     assert len(warnings) == 1, result.log
-    assert "tracked by git: gallery/ (6 tracked files), gallery/manifest.yml, gallery/consents.yml" in warnings[0]
+    # The photo folder is the manifest's folder here: six photos and the approvals file, beside the two records.
+    assert "tracked by git: gallery/ (7 tracked files), gallery/manifest.yml, gallery/consents.yml" in warnings[0]
     assert "git rm -r --cached gallery', add 'gallery/' to .gitignore" in result.log
     assert "originals_in_git: private" in result.log
     assert strict_build(project).returncode != 0, "--strict fails on the warning"
@@ -54,13 +55,13 @@ def test_tracked_inputs_warn_on_every_build_until_the_clinic_declares_a_private_
     project.options["originals_in_git"] = "private"
     declared = project.build()
     assert declared.ok and "CG114" not in declared.log
-    assert "INFO: mkdocs_compliant_gallery: tracked by git: gallery/ (6 tracked files)" in declared.log
+    assert "INFO: mkdocs_compliant_gallery: tracked by git: gallery/ (7 tracked files)" in declared.log
     assert "declared a private, access-controlled repository" in declared.log
     strict = strict_build(project)
     assert strict.returncode == 0, strict.stderr[-3000:]
     record = json.loads((project.root / ".compliance" / "publications.jsonl").read_text().splitlines()[-1])
     assert record["originals_in_git"] == {
-        "tracked": ["gallery/ (6 tracked files)", "gallery/manifest.yml", "gallery/consents.yml"],
+        "tracked": ["gallery/ (7 tracked files)", "gallery/manifest.yml", "gallery/consents.yml"],
         "declared": "private",
     }
 
