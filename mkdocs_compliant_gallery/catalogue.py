@@ -39,6 +39,13 @@ CG114 = Rule(
     LOAD,
     Severity.WARNING,
 )
+CG115 = Rule(
+    "CG115",
+    "the photo folder, the manifest or the register is tracked by git: its history keeps withdrawn originals (warning; "
+    "`originals_in_git: private` for an access-controlled repository)",
+    LOAD,
+    Severity.WARNING,
+)
 
 # CG2xx: the release behind each case (rules/consent.py)
 CG201 = Rule("CG201", "case has no consent, or the id is not in the register", DECIDE)

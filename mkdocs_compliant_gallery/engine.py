@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .audit import publications
-from .catalogue import CG102, CG104, CG106, CG108, CG110, CG111, CG114, CG404, CG406, CG514
+from .audit import publications, repository
+from .audit.deploys import DeployCheck, DeployTarget, check_deploy
+from .catalogue import CG102, CG104, CG106, CG108, CG110, CG111, CG114, CG115, CG404, CG406, CG514
 from .images import faces
 from .images.cache import SourceDigests, purge_cache
 from .images.pipeline import PairJob, PairResult
@@ -165,6 +166,7 @@ class GalleryBuild:
         self.scrubbed: list[Path] = []
         self.log_problems: list[str] = []
         self.history = publications.PublicationHistory()
+        self.tracked = repository.TrackedInputs()  # gallery inputs git tracks (see prepare)
 
     @property
     def plan(self) -> Plan:
@@ -199,6 +201,7 @@ class GalleryBuild:
                 )
         manifest = load_manifest(settings.manifest, settings.relative(settings.manifest), settings.project_root, settings.photos)
         register = load_register(settings.consents, settings.relative(settings.consents))
+        found.extend(self._tracked_by_git())
         found.extend(manifest.violations)
         found.extend(register.violations)
         if not manifest.loaded or not register.loaded:
@@ -309,6 +312,35 @@ class GalleryBuild:
         states = self._approval_states(manifest, decisions, approvals)
         self.digests.save()
         return ApprovalReview(manifest, register, approvals, decisions, states, tuple(found))
+
+    def _tracked_by_git(self) -> list[Violation]:
+        """CG115 when git tracks the photo folder, the manifest or the register, unless the clinic declared why that is safe."""
+        settings = self.settings
+        self.tracked = repository.tracked_inputs(settings.project_root, settings.photos, [settings.manifest, settings.consents])
+        if not self.tracked or settings.originals_in_git != "warn":
+            return []
+        folder = settings.relative(settings.photos)
+        names = self.tracked.names(folder)
+        untrack = " ".join(self.tracked.paths(folder))
+        return [
+            Violation(
+                CG115,
+                Where(self.tracked.paths(folder)[0]),
+                f"tracked by git: {', '.join(names)}; every clone and the remote keep the raw originals, with their metadata, "
+                "in the history, also after a withdrawal",
+                f"keep them out of the repository (for example in the clinic's records system): 'git rm -r --cached {untrack}', "
+                f"add '{folder}/' to .gitignore and commit; files already committed stay in the history (docs/withdrawal.md says "
+                "how to remove them). If the repository is private and access-controlled, say so once with "
+                "'originals_in_git: private' in the plugin options",
+            )
+        ]
+
+    def originals_in_git(self) -> dict[str, Any] | None:
+        """The publication log's entry: what git tracks and what the clinic declared (None outside git or when nothing is tracked)."""
+        if not self.tracked:
+            return None
+        folder = self.settings.relative(self.settings.photos)
+        return {"tracked": self.tracked.names(folder), "declared": self.settings.originals_in_git}
 
     def _outside_project(self, path: Path, label: str) -> list[Violation]:
         root = self.settings.project_root.resolve()
@@ -638,11 +670,28 @@ class GalleryBuild:
             self.scrubbed = scrub_tree(site_dir, skip=set(forbidden.own_images))
         return found
 
-    def record(self, config_text: bytes, now: dt.datetime) -> tuple[Path, list[Path]]:
-        """Append the publication record and write a takedown receipt for every case gone since the last one."""
+    def deploy_check(self, folder: Path, target: DeployTarget, published: set[str]) -> DeployCheck:
+        """Whether a gh-deploy from `folder` may keep the deploy branch's history (see audit/deploys.py).
+
+        `published` is what this deploy publishes: the cases placed on a page (`uses`) once the pages are written,
+        or, to refuse early, every case cleared for publication (`plan.published`), which can only be more.
+        """
+        entries, problems = publications.read_entries(self.settings.compliance_dir)
+        return check_deploy(folder, entries, [problem.line for problem in problems], published, target)
+
+    def record(
+        self, config_text: bytes, now: dt.datetime, command: str = "build", deploy: DeployCheck | None = None
+    ) -> tuple[Path, list[Path]]:
+        """Append the publication record and write a takedown receipt for every case gone since the last one.
+
+        `command` is the host's command (build, gh-deploy); `deploy` what a gh-deploy keeps of the branch's history.
+        """
         plan, settings = self.plan, self.settings
         compliance = settings.compliance_dir
-        previous, self.log_problems = publications.read_log(compliance)
+        shown = settings.relative(compliance / publications.LOG_NAME)
+        entries, problems = publications.read_entries(compliance, shown)
+        self.log_problems = [str(problem) for problem in problems]
+        previous = [entry.record for entry in entries]
         record = publications.BuildRecord(
             time=now.isoformat(),
             build_date=settings.build_date.isoformat(),
@@ -657,11 +706,19 @@ class GalleryBuild:
                 if settings.approval_required
                 else {"mode": "off"}
             ),
+            command=command,
+            site_url=settings.site_url,
+            deploy=deploy.record() if deploy is not None and deploy.git else None,
+            originals_in_git=self.originals_in_git(),
         )
         for case_id in sorted(self.uses):
             item = plan.published[case_id]
-            originals, outputs, images = [], [], []
-            for _, result in item.pairs:
+            originals: list[str] = []
+            outputs: list[str] = []
+            images: list[str] = []
+            sources: list[str] = []
+            for pair, result in item.pairs:
+                sources.extend(settings.relative(settings.photos / ref.src) for ref in pair.images)
                 for image in (result.before, result.after):
                     assert image is not None
                     originals.append(image.source_sha256)
@@ -680,6 +737,7 @@ class GalleryBuild:
                     [{"phrase": phrase, "reason": reason} for phrase, reason in item.case.allowed_claims],
                     [check.record() for check in self.face_checks(item.case, item.pairs)],
                     self._approval_record(case_id),
+                    sources=sources,
                 )
             )
         removed = plan.removed()
@@ -697,9 +755,10 @@ class GalleryBuild:
         receipts = []
         if previous:
             now_published = {p.case for p in record.published}
-            for entry in previous[-1].get("published", []):
+            last = previous[-1]
+            for entry in last.get("published", []):
                 if entry["case"] not in now_published:
-                    receipt = self._takedown(entry, removed.get(entry["case"]))
+                    receipt = self._takedown(entry, removed.get(entry["case"]), last.get("site_url"), record)
                     receipts.append(publications.write_takedown(compliance, now, receipt))
         return publications.append_record(compliance, record), receipts
 
@@ -708,17 +767,48 @@ class GalleryBuild:
         state = self.plan.approvals.get(case_id)
         return state.approval.record() if state is not None and state.approval is not None else None
 
-    def _takedown(self, entry: dict[str, Any], reason: Violation | None) -> publications.TakedownReceipt:
+    def _takedown(
+        self, entry: dict[str, Any], reason: Violation | None, site_url: str | None, record: publications.BuildRecord
+    ) -> publications.TakedownReceipt:
         consent = self.plan.register.consents.get(entry.get("consent", ""))
+        # The URLs the case was served at: under the site_url of the build that published it, else today's.
+        site_url = site_url or self.settings.site_url
+        pages, files = entry.get("pages", []), entry.get("images", [])
+        page_urls, file_urls = publications.absolute_urls(site_url, pages), publications.absolute_urls(site_url, files)
+        in_git = self._originals_in_git(entry)
         return publications.TakedownReceipt(
             case=entry["case"],
             consent=entry.get("consent"),
             reason=reason.message if reason else "no longer published (removed from the manifest or from every page)",
             code=reason.code if reason else None,
-            removed_pages=entry.get("pages", []),
-            removed_files=entry.get("images", []),
+            removed_pages=pages,
+            removed_files=files,
             other_channels_to_follow_up=sorted(set(consent.permit) - {self.settings.channel}) if consent else [],
+            reminder=_reminder(record.command, record.deploy),
+            site_url=site_url,
+            removed_page_urls=page_urls,
+            removed_file_urls=file_urls,
+            urls_unavailable=None
+            if site_url
+            else "site_url is not set in mkdocs.yml, so the absolute URLs are unknown: set it, then run "
+            "'compliant-gallery purge-list', which completes them from the current site_url",
+            deploy={"command": record.command, **(record.deploy or {})},
+            originals_in_repository=in_git,
         )
+
+    def _originals_in_git(self, entry: dict[str, Any]) -> dict[str, Any] | None:
+        """Whether the case's raw originals are in the repository; None outside git (or when no original is known)."""
+        settings = self.settings
+        sources = [settings.project_root / source for source in entry.get("sources", [])]
+        case = self.plan.manifest.cases.get(entry["case"])
+        if case is not None:
+            sources.extend(settings.photos / ref.src for ref in case.image_refs())
+        if not sources:
+            return None
+        found = repository.originals_in_history(settings.project_root, list(dict.fromkeys(sources)))
+        if found is None:
+            return None
+        return {**found.record(), "declared": settings.originals_in_git}
 
     def purge_cache(self) -> list[str]:
         """Drop cache entries not used by this build (removed cases, old settings).
@@ -775,6 +865,26 @@ def exposed_inputs(settings: Settings, docs_dir: Path) -> list[Violation]:
             "plugin's 'manifest', 'consents' and 'photos' options (and 'approvals') at the new places",
         )
     ]
+
+
+def _reminder(command: str, deploy: dict[str, Any] | None) -> str:
+    """What is left to do after this build, for the receipt."""
+    if command == "gh-deploy" and deploy and deploy.get("history") in ("dropped", "new"):
+        return (
+            f"Deployed to '{deploy.get('branch')}' without history: no commit of that branch holds the removed files. "
+            "Purge the CDN and ask search engines to drop the URLs ('compliant-gallery purge-list'), then record it "
+            "with 'compliant-gallery takedown-done'."
+        )
+    if command == "gh-deploy":
+        return (
+            "Deployed with gh-deploy. Purge the CDN and ask search engines to drop the URLs ('compliant-gallery purge-list'), "
+            "then record it with 'compliant-gallery takedown-done'."
+        )
+    return (
+        "Deploy this build now; a deployed site keeps serving the case until then (with gh-deploy: 'mkdocs gh-deploy "
+        "--no-history', so no old commit keeps the files). Then purge the CDN and ask search engines to drop the URLs "
+        "('compliant-gallery purge-list'), and record it with 'compliant-gallery takedown-done'."
+    )
 
 
 def _missing_capture_dates(case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[Violation]:

@@ -20,6 +20,7 @@ CHANNELS = ("website", "social", "paid_ads", "email", "print", "in_office", "dir
 JURISDICTIONS = ("US", "US-CA", "US-NY", "US-TX", "CA-ON", "AU", "EU", "UK")
 FORMATS = ("avif", "webp", "jpeg")  # the <img> fallback, jpeg, is always among the outputs
 EDIT_KINDS = ("exposure", "white-balance", "colour", "sharpen", "retouch", "composite", "background")
+ORIGINALS_IN_GIT = ("warn", "private", "synthetic")
 
 # Where things are, relative to the project (the folder of mkdocs.yml) unless a host is told otherwise.
 MANIFEST = "gallery/manifest.yml"
@@ -70,6 +71,10 @@ class Settings:
     # What the `compliant-gallery` command needs to find this project (" -f site/mkdocs.yml"), so messages can
     # name a command that works where the build ran; "" when it is ./mkdocs.yml.
     cli_config: str = ""
+    site_url: str | None = None  # the deployed site's root URL, for the absolute URLs of takedown receipts
+    # Whether gallery inputs may be tracked by git: "warn" (CG115 on every build), or the clinic's declaration that the
+    # repository is "private" and access-controlled (an info line), or that the tracked files are "synthetic" (a demo).
+    originals_in_git: str = "warn"
 
     @property
     def approvals_file(self) -> Path:

@@ -11,8 +11,10 @@ import datetime as dt
 import io
 import json
 import logging
+import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 import urllib.error
@@ -86,6 +88,20 @@ AVIF_STRUCTURAL_TAGS = {
         "PixelAspectRatio",
     ]
 } | {"Meta:PrimaryItemReference"}
+# git as a clinic's machine runs it, without the user's settings (signing, hooks) in the way.
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "Clinic web team",
+    "GIT_AUTHOR_EMAIL": "web@clinic.example",
+    "GIT_COMMITTER_NAME": "Clinic web team",
+    "GIT_COMMITTER_EMAIL": "web@clinic.example",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
+
+
+def git(*args: str, cwd: Path, input_text: str | None = None) -> str:
+    """Run git in `cwd` (with `input_text` on its standard input); its output, and an exception when it fails."""
+    return subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True, input=input_text).stdout
 
 
 TREATMENTS: dict[str, Any] = {

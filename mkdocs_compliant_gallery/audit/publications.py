@@ -1,16 +1,28 @@
-"""The compliance record: an append-only publication log and one takedown receipt per removed case."""
+"""The compliance record: an append-only publication log and one takedown receipt per removed case.
+
+The log is never rewritten. Each record carries the SHA-256 of the line before it (`previous_sha256`), so a line
+changed or removed after it was written shows: `read_entries` names it, with the file, the line and the repair.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 LOG_NAME = "publications.jsonl"
+# What to do about a damaged line: the log is evidence, so it is restored or annotated, never edited in place.
+LOG_REPAIR = (
+    "do not edit the log: restore {file} from your backup or version control (git log -p -- {file}) and keep the "
+    "damaged copy for the record; a last line cut short by an interrupted write can stay as it is, later builds "
+    "append after it"
+)
 
 
 @dataclass
@@ -29,6 +41,8 @@ class PublishedRecord:
     face_checks: list[dict[str, str]] = field(default_factory=list)
     # The approval the case went live under: by, at (UTC), digest, note; None when approval was off.
     approval: dict[str, str] | None = None
+    # The raw originals, relative to the project: a withdrawal must find them in git even after the case left the manifest.
+    sources: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -46,22 +60,126 @@ class BuildRecord:
     approval: dict[str, Any] = field(default_factory=dict)  # mode required (with file and approvers) or off
     published: list[PublishedRecord] = field(default_factory=list)
     removed: list[dict[str, str]] = field(default_factory=list)
+    command: str = "build"  # the host command that made the build: build or gh-deploy
+    site_url: str | None = None  # what the pages' absolute URLs started with
+    # gh-deploy only: the remote and branch, the commit the deploy sits on (None: no history kept) and why.
+    deploy: dict[str, Any] | None = None
+    # Which of the photo folder, manifest and register git tracked, and what the clinic declared about it.
+    originals_in_git: dict[str, Any] | None = None
+    previous_sha256: str | None = None  # set by append_record: the SHA-256 of the line before
 
 
-def read_log(compliance_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """All intact records of the log, and a description of every line that could not be read."""
+@dataclass(frozen=True)
+class LogProblem:
+    """A line of a compliance file that cannot be trusted, where it is, and how to repair it."""
+
+    file: str
+    line: int
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.where} {self.message}; fix: {self.fix}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One intact record of the log and the line it is on."""
+
+    line: int
+    record: dict[str, Any]
+
+
+def read_entries(compliance_dir: Path, shown: str | None = None) -> tuple[list[LogEntry], list[LogProblem]]:
+    """Every intact record with its line, and a problem for every line that is damaged, edited or out of sequence.
+
+    `shown` is how the log's path is written in problems (default: the path as given).
+    """
     path = compliance_dir / LOG_NAME
     if not path.exists():
         return [], []
-    records, problems = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
+    name = shown or str(path)
+    repair = LOG_REPAIR.format(file=name)
+    entries: list[LogEntry] = []
+    problems: list[LogProblem] = []
+    previous: tuple[int, bytes] | None = None  # the last non-empty line, as written
+    chained = False
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if not raw.strip():
             continue
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            problems.append(f"{path}:{number} is not a complete record (an interrupted write?); it was kept as it is")
-    return records, problems
+            record = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            problems.append(
+                LogProblem(name, number, f"is not a complete record ({_json_error(error)}): an interrupted write, or edited", repair)
+            )
+            previous = (number, raw)
+            continue
+        shape = _record_problem(record)
+        if shape:
+            problems.append(LogProblem(name, number, f"is not a build record as compliant-gallery writes it ({shape}): edited?", repair))
+        link = record.get("previous_sha256") if isinstance(record, dict) else None
+        if isinstance(link, str) and previous is not None and link != hashlib.sha256(previous[1]).hexdigest():
+            problems.append(
+                LogProblem(
+                    name,
+                    previous[0],
+                    f"was changed after it was written, or lines after it were removed (line {number} records another hash for the line before it)",
+                    repair,
+                )
+            )
+        elif link is None and chained and not shape:
+            problems.append(LogProblem(name, number, "has no previous_sha256 although earlier records do: added by hand?", repair))
+        chained = chained or isinstance(link, str)
+        previous = (number, raw)
+        if not shape:
+            entries.append(LogEntry(number, record))
+    return entries, problems
+
+
+def read_log(compliance_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """All intact records of the log, and a description (with the repair) of every line that could not be trusted."""
+    entries, problems = read_entries(compliance_dir)
+    return [entry.record for entry in entries], [str(problem) for problem in problems]
+
+
+def _json_error(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at column {error.colno}"
+    return "not UTF-8 text"
+
+
+def _record_problem(record: Any) -> str:
+    """What makes a parsed line not a build record ('' when it is one)."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    for key in ("time", "build_date"):
+        if not isinstance(record.get(key), str):
+            return f"'{key}' is missing or not text"
+    try:
+        dt.date.fromisoformat(record["build_date"])
+        dt.datetime.fromisoformat(record["time"])
+    except ValueError:
+        return "'time' or 'build_date' is not an ISO date"
+    for key in ("published", "removed"):
+        items = record.get(key, [])
+        if not isinstance(items, list):
+            return f"'{key}' is not a list"
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("case"), str):
+                return f"{key}[{index}] has no 'case'"
+            for listed in ("pages", "images", "sources") if key == "published" else ():
+                value = item.get(listed, [])
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    return f"{key}[{index}].{listed} is not a list of text"
+    deploy = record.get("deploy")
+    if deploy is not None and not (isinstance(deploy, dict) and isinstance(deploy.get("branch"), str)):
+        return "'deploy' is not a deploy record"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -141,11 +259,14 @@ def _date(value: object) -> dt.date | None:
 
 
 def append_record(compliance_dir: Path, record: BuildRecord) -> Path:
-    """Append one record; earlier lines are never rewritten. The write is one `write` of one line."""
+    """Append one record, chained to the line before it; earlier lines are never rewritten. One `write` of one line."""
     compliance_dir.mkdir(parents=True, exist_ok=True)
     path = compliance_dir / LOG_NAME
+    existing = path.read_bytes() if path.exists() else b""
+    lines = [line for line in existing.split(b"\n") if line.strip()]
+    record.previous_sha256 = hashlib.sha256(lines[-1]).hexdigest() if lines else None
     line = json.dumps(_plain(record), sort_keys=True, ensure_ascii=False) + "\n"
-    needs_newline = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+    needs_newline = bool(existing) and not existing.endswith(b"\n")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, (("\n" if needs_newline else "") + line).encode("utf-8"))
@@ -167,10 +288,23 @@ class TakedownReceipt:
     removed_files: list[str]
     other_channels_to_follow_up: list[str]
     cache_entries_purged: bool = True
-    reminder: str = (
-        "Deploy this build now; a deployed site keeps serving the case until then. Purge any CDN cache, "
-        "and remember that old gh-pages commits still hold the removed files."
-    )
+    reminder: str = "Deploy this build now, purge the CDN ('compliant-gallery purge-list'), then run 'compliant-gallery takedown-done'."
+    # Absolute URLs (from site_url) for a CDN purge and a search engine's removal request; None without site_url.
+    site_url: str | None = None
+    removed_page_urls: list[str] | None = None
+    removed_file_urls: list[str] | None = None
+    urls_unavailable: str | None = None  # why there are no absolute URLs
+    deploy: dict[str, Any] | None = None  # how this build was deployed (gh-deploy: whether the old history went)
+    # Whether the case's raw originals are in the git repository (tracked now, or in the history of any ref).
+    originals_in_repository: dict[str, Any] | None = None
+
+
+def absolute_urls(site_url: str | None, paths: list[str]) -> list[str] | None:
+    """`paths` (relative to the site root, as MkDocs writes page and file URLs) as absolute URLs; None without site_url."""
+    if not site_url:
+        return None
+    base = site_url if site_url.endswith("/") else site_url + "/"
+    return [urllib.parse.urljoin(base, urllib.parse.quote(path.lstrip("/"), safe="/%#?=&~+")) for path in paths]
 
 
 def write_takedown(compliance_dir: Path, now: dt.datetime, receipt: TakedownReceipt) -> Path:

@@ -500,7 +500,7 @@ def _row_detail(row: CaseRow) -> str:
             detail += "; STILL ONLINE until the next build is deployed"
         elif row.receipts:
             detail += f"; takedown receipt {row.receipts[-1].file}"
-        return detail
+        return detail + f"; history: compliant-gallery history {row.case}"
     approval = f"; {row.approval}" if row.approval else ""
     if row.published_under and not row.published_under.startswith(row.approval or "-"):
         approval += f"; last published under: {row.published_under}"

@@ -1,4 +1,5 @@
-"""The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve` and `pending`, on the same engine as the plugin.
+"""The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve`, `pending` and the takedown records, on the
+same engine as the plugin.
 
 Every command reads the `compliant-gallery` options of `./mkdocs.yml` (or `-f/--config-file`, as `mkdocs`
 does); MkDocs is used only to load and validate that file. Exit codes: 0 done and clean, 1 violations (or a
@@ -17,6 +18,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
 import tempfile
 import zoneinfo
@@ -31,7 +33,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
 
 from .. import __version__
-from ..audit import publications
+from ..audit import publications, repository, takedowns
+from ..audit.history import CaseHistory, Publication, case_history
 from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
 from ..catalogue import CG112, CG211, CG406
 from ..engine import ApprovalReview, GalleryBuild
@@ -80,7 +83,7 @@ def load_project(config_file: str) -> Project:
     options = getattr(plugin, "config", None)
     if not isinstance(options, GalleryConfig):
         raise UsageError(f"{config_file}: the compliant-gallery plugin is not listed under 'plugins:'")
-    return Project(path, config, options, settings_from(options, config.config_file_path))
+    return Project(path, config, options, settings_from(options, config.config_file_path, config.site_url))
 
 
 # -- check and report: the engine, plus the directives of the site's pages -----------------------------------
@@ -478,18 +481,68 @@ def _withdraw(args: argparse.Namespace) -> int:
         print(f"Note: this consent was superseded by {done.superseded_by}; if the withdrawal covers that release too, withdraw it as well.")
     print("Next:")
     print(
-        f"  1. Rebuild: mkdocs build -f {args.config_file}  (the build writes the takedown receipt to "
-        f"{project.relative(settings.compliance_dir)}/takedowns/ and purges the cached images)"
+        f"  1. Rebuild and deploy now; the deployed site keeps serving the case until then. With GitHub Pages: "
+        f"mkdocs gh-deploy --no-history -f {args.config_file}  (a plain gh-deploy is refused: the branch's history would keep "
+        f"the case). Elsewhere: mkdocs build -f {args.config_file}, deploy site/ as usual, and delete the host's earlier "
+        "deploys that showed the case. The build writes the takedown receipt to "
+        f"{project.relative(settings.compliance_dir)}/takedowns/ and purges the cached images."
     )
-    print("  2. Deploy that build now: the deployed site keeps serving the case until then. Purge any CDN cache afterwards.")
+    print(
+        "  2. Purge the CDN and ask search engines to drop the URLs: compliant-gallery purge-list; "
+        "then record it: compliant-gallery takedown-done RECEIPT --by NAME."
+    )
+    step = 3
     if others:
-        print(f"  3. Take down copies on the other channels the consent covered, by hand: {', '.join(others)}.")
+        print(f"  {step}. Take down copies on the other channels the consent covered, by hand: {', '.join(others)}.")
+        step += 1
+    originals = [
+        settings.photos / ref.src for case in manifest.cases.values() if case.consent_id == args.consent_id for ref in case.image_refs()
+    ]
+    found = repository.originals_in_history(settings.project_root, list(dict.fromkeys(originals)))
+    if found is not None and (found.tracked or found.in_history):
+        _print_history_removal(found, step)
     return 0
 
 
 def _today(timezone: str | None) -> dt.date:
     """Today's date in the site's time zone (the machine's without one): the clock, not a fixed build date."""
     return dt.datetime.now(zoneinfo.ZoneInfo(timezone) if timezone else None).date()
+
+
+def _print_history_removal(found: repository.OriginalsInHistory, step: int) -> None:
+    """The steps that take raw originals out of a git repository's history, every branch and tag, and the host."""
+    top = Path(found.repository)
+    paths = list(dict.fromkeys([*found.tracked, *found.in_history]))
+    url = (repository.git(top, "remote", "get-url", "origin") or "").strip() or "<the remote's URL>"
+    if (top / url).exists():
+        url = str((top / url).resolve())  # a remote on this machine: the commands run from another folder
+    names = sorted({Path(path).name for path in paths})
+    print(
+        f"  {step}. The raw originals, with their metadata, are in this git repository ({top}): "
+        f"{len(found.commits)} commit(s) of its history hold {', '.join(paths)}. Every clone and the remote keep them. "
+        "To remove them:"
+    )
+    if found.tracked:
+        print("     a. Move them out of the repository (into the clinic's records system), stop tracking them and commit:")
+        print(f"          git rm --cached -- {' '.join(shlex.quote(path) for path in found.tracked)}")
+        folder = str(Path(found.tracked[0]).parent)
+        print(
+            f"          echo {shlex.quote(folder + '/')} >> .gitignore && git add .gitignore && git commit -m 'Keep patient photos out of the repository'"
+        )
+    print("     b. Rewrite every branch and tag without them, in a fresh mirror clone:")
+    print(f"          git clone --mirror {shlex.quote(url)} site-mirror.git && cd site-mirror.git")
+    print(f"          git filter-repo --invert-paths {' '.join('--path ' + shlex.quote(path) for path in paths)}")
+    print(
+        f"        (or with BFG: bfg --delete-files {shlex.quote('{' + ','.join(names) + '}' if len(names) > 1 else names[0])} site-mirror.git,"
+    )
+    print("        then: git reflog expire --expire=now --all && git gc --prune=now --aggressive)")
+    print("     c. Force-push the result, every branch and tag:")
+    print(f"          git push --force --all {shlex.quote(url)} && git push --force --tags {shlex.quote(url)}")
+    print(
+        "     d. Ask the host to drop what it still keeps (GitHub: contact GitHub Support with the repository and the commits, "
+        "ask them to remove cached views and run garbage collection), and have everyone delete old clones and clone afresh: "
+        "an old clone pushes the photos back."
+    )
 
 
 def record_withdrawal(path: Path, shown: str, consent_id: str, received: dt.date) -> Withdrawal:
@@ -666,6 +719,157 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{value}' is not a date written YYYY-MM-DD") from None
 
 
+# -- takedowns: what is left to purge, who handled it, and a case's history ----------------------------------
+
+
+def _compliance(project: Project) -> tuple[Path, str]:
+    folder = project.settings.compliance_dir
+    return folder, project.relative(folder)
+
+
+def _print_problems(problems: Sequence[publications.LogProblem]) -> None:
+    for problem in problems:
+        print(f"error: {problem.where} {problem.message}\n    fix: {problem.fix}", file=sys.stderr)
+
+
+def _purge_list(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    folder, shown = _compliance(project)
+    receipts, problems = takedowns.load_receipts(folder, shown)
+    done, done_problems = takedowns.load_done(folder, shown)
+    problems += done_problems
+    items = takedowns.purge_list(receipts, done, project.settings.site_url, args.since)
+    _print_problems(problems)
+    if args.json:
+        document = {
+            "site_url": project.settings.site_url,
+            "takedowns": [item.as_json() for item in items],
+            "problems": [str(p) for p in problems],
+        }
+        print(json.dumps(document, indent=2))
+        return 1 if problems else 0
+    for item in items:
+        receipt = item.receipt
+        code = f", {receipt.code}" if receipt.code else ""
+        print(f"# {receipt.name}: case {receipt.case}, removed {receipt.time:%Y-%m-%d %H:%M} UTC ({receipt.reason}{code})")
+        if not item.urls_from:
+            print("# site_url is not set in mkdocs.yml: these paths are relative to the site's root; set site_url for absolute URLs")
+        elif item.urls_from == "current site_url":
+            print(f"# the receipt has no absolute URLs (no site_url then): made from the current site_url {project.settings.site_url}")
+        print("# removed files: purge them from the CDN and ask search engines to remove them")
+        for url in item.file_urls:
+            print(url)
+        print("# pages that showed the case: purge them from the CDN (the new version is served then) and ask for a recrawl")
+        for url in item.page_urls:
+            print(url or "/")
+    if items:
+        print(f"# {len(items)} takedown(s) not marked done; once handled: compliant-gallery takedown-done RECEIPT --by NAME")
+    else:
+        since = f" since {args.since}" if args.since else ""
+        print(f"# no takedown{since} waits: every receipt is marked done" if receipts else "# no takedown receipt yet")
+    return 1 if problems else 0
+
+
+def _takedown_done(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    folder, shown = _compliance(project)
+    receipts, problems = takedowns.load_receipts(folder, shown)
+    done, done_problems = takedowns.load_done(folder, shown)
+    wanted = Path(args.receipt).name.removesuffix(".json")
+    broken = [p for p in problems if Path(p.file).name.removesuffix(".json") == wanted]
+    if broken:
+        _print_problems(broken)
+        raise UsageError(f"{broken[0].file} cannot be marked done while it cannot be read")
+    found = takedowns.find_receipt(receipts, args.receipt)
+    if not found:
+        pending = [r.name for r in receipts if r.name not in done]
+        hint = f"; receipts not marked done: {', '.join(pending)}" if pending else "; every receipt is marked done"
+        raise UsageError(f"no takedown receipt '{args.receipt}' in {shown}/{takedowns.FOLDER}/{hint}")
+    if len(found) > 1:
+        raise UsageError(f"'{args.receipt}' names {len(found)} receipts ({', '.join(r.name for r in found)}): give the file name")
+    receipt = found[0]
+    _print_problems(done_problems)
+    previous = done.get(receipt.name)
+    if previous is not None:
+        raise UsageError(
+            f"{receipt.name} was already marked done by {previous.by} at {previous.time} "
+            f"({shown}/{takedowns.DONE_NAME}:{previous.line}); nothing was recorded"
+        )
+    path = takedowns.mark_done(folder, receipt, args.by, args.note or "", dt.datetime.now(dt.timezone.utc))
+    print(f"Recorded: takedown {receipt.name} (case {receipt.case}) handled by {args.by}, in {project.relative(path)}.")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    project = load_project(args.config_file)
+    settings = project.settings
+    folder, shown = _compliance(project)
+    log_shown = f"{shown}/{publications.LOG_NAME}"
+    entries, problems = publications.read_entries(folder, log_shown)
+    receipts, receipt_problems = takedowns.load_receipts(folder, shown)
+    register = load_register(settings.consents, project.relative(settings.consents)) if settings.consents.is_file() else None
+    history = case_history(args.case_id, entries, register, receipts)
+    known = {p["case"] for e in entries for p in e.record.get("published") or []}
+    if not history.events and args.case_id not in known:
+        manifest = load_manifest(settings.manifest, project.relative(settings.manifest), settings.project_root, settings.photos)
+        if args.case_id not in manifest.cases:
+            close = difflib.get_close_matches(args.case_id, sorted(known | set(manifest.cases)), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            _print_problems(problems)
+            raise UsageError(f"no case '{args.case_id}' in {project.relative(settings.manifest)} or in {log_shown}{hint}")
+    _print_problems([*problems, *receipt_problems])
+    if args.json:
+        document = {
+            "case": history.case,
+            "log": log_shown,
+            "builds_recorded": history.builds,
+            "events": [event.as_json() for event in history.events],
+            "problems": [str(p) for p in [*problems, *receipt_problems]],
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        _print_history(history, log_shown)
+    return 1 if problems or receipt_problems else 0
+
+
+def _print_history(history: CaseHistory, log_shown: str) -> None:
+    print(f"Case {history.case}: publication history from {log_shown} ({history.builds} builds recorded)")
+    if not history.events:
+        print("  no recorded build published it")
+        return
+    for event in history.events:
+        when = _utc(event.time)
+        if isinstance(event, Publication):
+            commit = (
+                f"git commit {event.commit[:12]}" + (" with uncommitted changes" if event.dirty else "")
+                if event.commit
+                else "no git commit"
+            )
+            print(f"  {when}  published  build date {event.build_date} ({event.command}, log line {event.line})")
+            print(f"      consent {event.consent or '-'}: {event.in_force_note}")
+            print(f"      {commit}; pages: {', '.join(event.pages) or '-'}")
+            print(f"      {len(event.files)} files:")
+            for name in event.files:
+                print(f"        {name}")
+        else:
+            code = f" ({event.code})" if event.code else ""
+            receipt = f"; takedown receipt {event.receipt}" if event.receipt else ""
+            print(
+                f"  {when}  STOPPED    build date {event.build_date} ({event.command}, log line {event.line}): {event.reason}{code}{receipt}"
+            )
+    published = history.published
+    print(f"Published by {len(published)} build(s); the current register says {len(history.not_in_force)} of them had no release in force.")
+    for event in history.not_in_force:
+        print(f"  NOT IN FORCE: {_utc(event.time)} (build date {event.build_date}), consent {event.consent}: {event.in_force_note}")
+
+
+def _utc(iso: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
 # -- the command line ---------------------------------------------------------------------------------------
 
 
@@ -677,7 +881,7 @@ def parser() -> argparse.ArgumentParser:
     )
     main_parser.add_argument("--version", action="version", version=f"compliant-gallery {__version__}")
     commands = main_parser.add_subparsers(
-        dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions}"
+        dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions,purge-list,takedown-done,history}"
     )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -710,6 +914,18 @@ def parser() -> argparse.ArgumentParser:
         "suggest-redactions", "print ready-to-paste 'redact:' regions (eye band or full face) for the faces found in a case's photos"
     )
     suggest.add_argument("case_id", metavar="CASE", help="the id of the case in the manifest")
+    purge = command(
+        "purge-list", "print the URLs of every takedown not yet marked done, for a CDN purge and a search engine removal request"
+    )
+    purge.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only takedowns on or after this date (UTC)")
+    purge.add_argument("--json", action="store_true", help="print JSON")
+    done = command("takedown-done", "record that a takedown was handled (CDN purged, removal requested); the receipt is not changed")
+    done.add_argument("receipt", metavar="RECEIPT", help="the receipt's file name (with or without .json), its path, or the case id")
+    done.add_argument("--by", required=True, metavar="NAME", help="who handled it")
+    done.add_argument("--note", metavar="TEXT", help="what was done, e.g. the CDN purge id or the removal request number")
+    history = command("history", "print every build that published a case, under which release, and when and why it stopped")
+    history.add_argument("case_id", metavar="CASE", help="the id of the case")
+    history.add_argument("--json", action="store_true", help="print JSON")
     return main_parser
 
 
@@ -724,6 +940,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "approve": _approve,
         "pending": _pending,
         "suggest-redactions": _suggest_redactions,
+        "purge-list": _purge_list,
+        "takedown-done": _takedown_done,
+        "history": _history,
     }
     try:
         return handlers[args.command](args)

@@ -18,7 +18,7 @@ from ..catalogue import CG201, CG202, CG203, CG204, CG205, CG206, CG207, CG208, 
 from ..records.fhir import CHANNEL_SYSTEM, WITHDRAWN
 from ..records.manifest import Case
 from ..records.register import STATEMENT_KEYS, Consent, ConsentScope, Register
-from ..violations import Severity, Violation, Where, did_you_mean
+from ..violations import Rule, Severity, Violation, Where, did_you_mean
 from .context import Rules, at_case, at_consent
 
 MARKETING_PURPOSES = {"marketing", "advertising", "HMARKT"}
@@ -221,6 +221,28 @@ def taken_down(case: Case, consent: Consent, register: Register, rules: Rules) -
             ),
             None,
         )
+    return None
+
+
+def release_ended(consent: Consent, day: dt.date) -> tuple[Rule, str, str] | None:
+    """Whether a release's own status and dates kept it out of force on `day`: the rule, the field and why; else None.
+
+    `history` asks this of past build dates. A build asks `taken_down`, which also weighs later refusals by the same
+    patient; both read the same fields, so an inactive Consent without a date is out of force on any day (fail closed).
+    """
+    withdrawn = consent.withdrawn_on
+    if consent.status == WITHDRAWN and withdrawn is None:
+        return CG203, "status", "Consent.status is 'inactive' (withdrawn) and the date is unknown"
+    if withdrawn is not None and withdrawn <= day:
+        return CG203, consent.withdrawn_key, f"consent withdrawn on {withdrawn}"
+    if consent.expires_on and consent.expires_on < day:
+        return CG204, "expires_on", f"consent expired on {consent.expires_on}"
+    if consent.expiry_event and consent.event_occurred_on and consent.event_occurred_on <= day:
+        return CG204, "event_occurred_on", f"consent ended with '{consent.expiry_event}' on {consent.event_occurred_on}"
+    if consent.status not in (None, "active", WITHDRAWN):
+        return CG213, "status", f"Consent.status is '{consent.status}'"
+    if consent.in_force_from and consent.in_force_from > day:
+        return CG213, "in_force_from", f"the release is in force from {consent.in_force_from}"
     return None
 
 

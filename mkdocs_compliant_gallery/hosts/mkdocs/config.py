@@ -22,6 +22,7 @@ from ...settings import (
     FORMATS,
     JURISDICTIONS,
     MANIFEST,
+    ORIGINALS_IN_GIT,
     ImageSettings,
     Settings,
     default_of,
@@ -144,6 +145,7 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     practitioner_registration = opt.Optional(opt.Type(str))
     claims_forbidden = opt.ListOfItems(opt.Type(str), default=list(default_of(Settings, "claims_forbidden")))
     face_guard = opt.Type(bool, default=default_of(Settings, "face_guard"))
+    originals_in_git = opt.Choice(ORIGINALS_IN_GIT, default=default_of(Settings, "originals_in_git"))
 
     # Review: `required` publishes a case only as someone approved it (`compliant-gallery approve`)
     approval = ApprovalMode(default=default_of(Settings, "approval"))
@@ -176,8 +178,8 @@ def option_names() -> list[str]:
     return [str(n) for n in names]
 
 
-def settings_from(options: GalleryConfig, config_file: str | None) -> Settings:
-    """Engine settings from the plugin options, paths resolved next to mkdocs.yml."""
+def settings_from(options: GalleryConfig, config_file: str | None, site_url: str | None = None) -> Settings:
+    """Engine settings from the plugin options (and MkDocs' `site_url`), paths resolved next to mkdocs.yml."""
     root = Path(config_file or ".").resolve().parent
     manifest = root / options.manifest
     return Settings(
@@ -208,6 +210,8 @@ def settings_from(options: GalleryConfig, config_file: str | None) -> Settings:
         approvals=root / options.approvals,
         approvers=tuple(options.approvers),
         cli_config=cli_config_option(config_file),
+        site_url=site_url or None,
+        originals_in_git=options.originals_in_git,
     )
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import logging
+import shlex
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import click
 from mkdocs.config.base import ValidationError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -19,6 +22,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory, get_relative_url
 
 from ... import tripwire
+from ...audit.deploys import DeployCheck, DeployTarget
 from ...engine import GalleryBuild
 from ...output.preview import PROBLEMS_PAGE, PROBLEMS_SLOT, Preview, ProblemKey, changes
 from ...output.render import TEMPLATE_DIR, Renderer
@@ -40,6 +44,9 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
 
     def __init__(self) -> None:
         self.command: str = "build"
+        # gh-deploy's own flags, read from its command line: MkDocs tells plugins only the command and --dirty.
+        self.no_history: bool | None = None  # None: not known (a programmatic deploy), taken as keeping history
+        self.force = False
         # What the previous `mkdocs serve` build of which project reported, so a rebuild logs only what changed.
         # MkDocs keeps one instance per process, across projects loaded in it too, hence the project's path.
         self.reported: tuple[str, set[ProblemKey]] | None = None
@@ -73,6 +80,11 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         self.command = command
+        self.no_history, self.force = None, False
+        context = click.get_current_context(silent=True)
+        if command == "gh-deploy" and context is not None and context.info_name == "gh-deploy":
+            self.no_history = bool(context.params.get("no_history"))
+            self.force = bool(context.params.get("force"))
         if dirty and self.config.enabled:
             raise PluginError(
                 "compliant-gallery: --dirty builds are refused: they would keep files of withdrawn cases in the site. Build without --dirty."
@@ -118,7 +130,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
 
     def settings(self, config: MkDocsConfig) -> Settings:
         """Engine settings from the plugin options, paths resolved next to mkdocs.yml."""
-        return settings_from(self.config, config.config_file_path)
+        return settings_from(self.config, config.config_file_path, config.site_url)
 
     # Validation runs here, after MkDocs cleaned site_dir, so a failure cannot leave the old site behind.
     @event_priority(100)
@@ -133,6 +145,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         gallery.prepare(Path(config.docs_dir))
         _log_face_guard(gallery)
         _log_approval(gallery)
+        _log_tracked_inputs(gallery)
         if self.command != "serve":  # the preview logs what changed, once every page is known
             for warning in gallery.warnings():
                 log.warning(warning.format())
@@ -141,6 +154,9 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         errors = gallery.errors() + (self._generate_pages(gallery, files, config) if self.config.pages else [])
         if errors and self.command != "serve":
             raise PluginError(report(errors, "compliant-gallery: the gallery cannot be published"))
+        if self.command == "gh-deploy":
+            # Refused before any photo is written when the cleared cases alone show the history must go.
+            self._deploy_check(gallery, config, set(gallery.plan.published), final=False)
         files.append(File.generated(config, CSS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery.css")))
         files.append(File.generated(config, JS_URI, abs_src_path=str(ASSET_DIR / "compliant-gallery.js")))
         if self.command == "serve":
@@ -228,14 +244,17 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             raise PluginError(report(problems, "compliant-gallery: the built site failed verification and was emptied"))
         for path in gallery.scrubbed:
             log.info(f"removed metadata from {display_path(path, Path(config.site_dir))} (not a gallery photo; pixels unchanged)")
+        deploy = None
+        if self.command == "gh-deploy":
+            deploy = self._deploy_check(gallery, config, set(gallery.uses), final=True)
         if self.command in ("build", "gh-deploy"):
-            self._record(gallery, config)
+            self._record(gallery, config, deploy)
         purged = gallery.purge_cache()
         if purged:
             log.debug(f"purged {len(purged)} cache entries")
         log.info(gallery.summary())
 
-    def _record(self, gallery: GalleryBuild, config: MkDocsConfig) -> None:
+    def _record(self, gallery: GalleryBuild, config: MkDocsConfig, deploy: DeployCheck | None) -> None:
         """Append the publication record and write takedown receipts, unless the host is about to abort this build.
 
         Strict mode (`mkdocs build --strict`) counts warnings while the build runs and aborts only after every
@@ -251,14 +270,41 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             )
             return
         config_text = Path(config.config_file_path).read_bytes() if config.config_file_path else b""
-        log_path, receipts = gallery.record(config_text, dt.datetime.now(dt.timezone.utc))
+        log_path, receipts = gallery.record(config_text, dt.datetime.now(dt.timezone.utc), self.command, deploy)
         for problem in gallery.log_problems:
             # INFO: the log is append-only, so a damaged line stays; a warning would stop every strict build after it.
             log.info(f"publication log: {problem} ('compliant-gallery check' lists it)")
         for receipt in receipts:
             # A removal is the product working, not a warning: strict mode must not stop the build that takes a case down.
-            log.info(f"takedown receipt written: {display_path(receipt, gallery.settings.project_root)}")
+            log.info(
+                f"takedown receipt written: {display_path(receipt, gallery.settings.project_root)}; "
+                "'compliant-gallery purge-list' lists the URLs to purge"
+            )
         log.debug(f"publication record appended to {log_path}")
+
+    def _deploy_check(self, gallery: GalleryBuild, config: MkDocsConfig, published: set[str], final: bool) -> DeployCheck:
+        """Refuse a gh-deploy that would keep a withdrawn case reachable in the deploy branch's history.
+
+        MkDocs gives plugins no say over gh-deploy's arguments and pushes after every plugin event, so the plugin
+        cannot drop the history itself (short of patching ghp-import); it refuses here, before the push, and
+        names the command that does it.
+        """
+        target = DeployTarget(config.remote_name, config.remote_branch, self.no_history, self.force)
+        # ghp-import runs git in the current folder, so the branch it builds on is judged there too.
+        check = gallery.deploy_check(Path.cwd(), target, published)
+        if not check.refused:
+            if check.history == "dropped" and final:
+                log.info(f"deploying to '{target.branch}' without history: no earlier deploy stays reachable from it")
+            return check
+        clean_directory(config.site_dir)
+        command = _no_history_command()
+        if check.quirk:
+            command = f"git branch -D {shlex.quote(target.branch)} && {command}"
+        raise PluginError(
+            "compliant-gallery: deploy refused, nothing was pushed: "
+            f"{check.reason()}.\n  Deploy without history instead (one new commit replaces the branch):\n    {command}\n"
+            "  Afterwards purge the CDN ('compliant-gallery purge-list'); docs/withdrawal.md says what the host may still keep."
+        )
 
     def _finish_preview(self, gallery: GalleryBuild, preview: Preview, config: MkDocsConfig) -> None:
         """Serve mode: guard the site as a real build would have written it, then add the preview markup."""
@@ -396,6 +442,26 @@ def _log_approval(gallery: GalleryBuild) -> None:
             "approval is off: cases are published without anyone approving what goes live (recorded in the publication "
             "log); remove 'approval: off' to publish only approved cases again"
         )
+
+
+def _log_tracked_inputs(gallery: GalleryBuild) -> None:
+    """Gallery inputs in git under a clinic's declaration: one info line (without one they are CG115, a warning)."""
+    settings = gallery.settings
+    if gallery.tracked and settings.originals_in_git != "warn":
+        declared = "a private, access-controlled repository" if settings.originals_in_git == "private" else "synthetic files"
+        names = ", ".join(gallery.tracked.names(settings.relative(settings.photos)))
+        log.info(
+            f"tracked by git: {names}; declared {declared} ('originals_in_git: {settings.originals_in_git}', recorded in the publication log)"
+        )
+
+
+def _no_history_command() -> str:
+    """The gh-deploy command line that was run, with --no-history added (or a plain one when it is not known)."""
+    context = click.get_current_context(silent=True)
+    words = context.command_path.split() if context is not None and context.info_name == "gh-deploy" else ["mkdocs", "gh-deploy"]
+    arguments = sys.argv[1:]
+    rest = arguments[arguments.index("gh-deploy") + 1 :] if "gh-deploy" in arguments and context is not None else []
+    return shlex.join([*words, *[item for item in rest if item != "--no-history"], "--no-history"])
 
 
 def _page_path(page: Page, config: MkDocsConfig) -> str:
