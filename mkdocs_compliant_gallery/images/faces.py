@@ -212,7 +212,9 @@ class BlazeFaceDetector:
             return [], np.zeros((0, size, size, 3), dtype=np.uint8)
         # The photo is scaled once so that a tile is the model's input, and the tiles are cut from that copy.
         scale = size / window
-        scaled = rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        scaled = rgb.resize(
+            (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))), Image.Resampling.BILINEAR, reducing_gap=2.0
+        )
         squares, tiles = [], []
         for top in _starts(rgb.height, window):
             for left in _starts(rgb.width, window):
