@@ -312,9 +312,10 @@ def test_the_detector_is_deterministic_and_named_in_the_log(portrait: Project) -
     _pair(portrait)["after"]["crop"] = [240, 400, 240, 200]
     result = portrait.build()
     assert result.ok, result.log
-    identity = _log(portrait)[-1]["face_guard"]["detector"]
+    record = _log(portrait)[-1]
+    identity = record["face_guard"]["detector"]
     assert identity == faces.default_detector().identity
-    assert identity.startswith("blazeface ai-edge-litert ")
+    assert identity.startswith(f"blazeface ai-edge-litert {record['libraries']['ai-edge-litert']} ")
     for name, digest in face_model.FILES.items():
         assert digest in identity, name  # a new model is a new cache key and shows in the log
 
