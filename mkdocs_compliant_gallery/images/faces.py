@@ -116,7 +116,7 @@ SMALLEST_TILED = 1.5  # tiles only on photos at least this many tiles long: smal
 # (a smaller one is hardly identifiable), and what the tiles find below that size is mostly texture.
 SMALLEST_FACE = 18
 OVERLAP_SAME_FACE = 0.3  # intersection over union from which two detections are one face (MediaPipe's value)
-RAW_SCORE_LIMIT = 80.0  # logits are clipped before the sigmoid, as MediaPipe does (80 keeps float32 finite)
+RAW_SCORE_LIMIT = 80.0  # logits are clipped before the sigmoid, as MediaPipe does (at 100; 80 keeps float32 exp finite)
 
 
 class BlazeFaceDetector:
