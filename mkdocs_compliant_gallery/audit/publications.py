@@ -326,7 +326,8 @@ def library_versions() -> dict[str, str]:
     from PIL import features
 
     versions = {}
-    for name in ("mkdocs-compliant-gallery", "mkdocs", "mkdocs-material", "properdocs", "pillow", "pillow-heif", "jinja2", "pyyaml"):
+    names = ("mkdocs-compliant-gallery", "mkdocs", "mkdocs-material", "properdocs", "pillow", "pillow-heif", "jinja2", "pyyaml")
+    for name in (*names, "ai-edge-litert"):  # the face guard's runtime (its models: face_guard.detector)
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
