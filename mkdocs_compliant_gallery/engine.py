@@ -165,6 +165,7 @@ class GalleryBuild:
         self.page_problems: list[Violation] = []
         self.scrubbed: list[Path] = []
         self.log_problems: list[str] = []
+        self.unchecked_stylesheets: list[str] = []  # stylesheets from outside the site the guard could not read
 
     @property
     def plan(self) -> Plan:
@@ -616,7 +617,8 @@ class GalleryBuild:
         """
         forbidden = self.forbidden()
         found = guard_site(site_dir, forbidden, IMAGE_FOLDER)
-        found.extend(check_site(site_dir, sources or {}, self.settings.relative))
+        hiding, self.unchecked_stylesheets = check_site(site_dir, sources or {}, self.settings.relative)
+        found.extend(hiding)
         if not found:
             self.scrubbed = scrub_tree(site_dir, skip=set(forbidden.own_images))
         return found

@@ -415,8 +415,7 @@ def _contexts(page: _Page, path: Sequence[ElementWrapper]) -> list[str | None]:
 def _box_problems(page: _Page, element: ElementWrapper, region: str) -> Iterator[tuple[Applied, str]]:
     """What one element's own (not inherited) declarations can do to everything in it."""
     style = page.style(element)
-    role = _role(region)
-    whole = f"the {role}" if region != "inside" else "the disclosure"
+    whole = "the card" if region != "inside" else "the disclosure"
 
     def each(name: str) -> Iterator[tuple[Applied, list[Node]]]:
         for applied in style.possible(name):
@@ -500,6 +499,9 @@ def _overlay(page: _Page, element: ElementWrapper, pseudo: str) -> Applied | Non
                 found.append((applied, parts))
         return found
 
+    behind = values("z-index")
+    if behind and behind[0][0].condition is None and all(_negative(parts) for _, parts in behind):
+        return None  # painted behind the content, as MkDocs' own theme paints its page background
     content = [a for a, parts in values("content") if _keyword(parts) not in ("none", "normal", "initial", "unset")]
     positioned = [a for a, parts in values("position") if _keyword(parts) in ("absolute", "fixed")]
     painted = [a for a, parts in values("background-color") if _painted(colour(parts))]
@@ -507,6 +509,11 @@ def _overlay(page: _Page, element: ElementWrapper, pseudo: str) -> Applied | Non
     if content and positioned and painted:
         return content[0]
     return None
+
+
+def _negative(parts: Sequence[Node]) -> bool:
+    tokens = components(parts)
+    return len(tokens) == 1 and tokens[0].type == "number" and tokens[0].value < 0
 
 
 def _painted(value: RGBA | str | None) -> bool:
@@ -648,7 +655,8 @@ def _size_problem(
         winner = page.style(element).winner("font-size", context)
         if winner is None:
             continue
-        ratio = page.compute(element, context).font / page.compute(element.parent, context).font
+        parent = page.compute(element.parent, context).font
+        ratio = page.compute(element, context).font / parent if parent > 0 else 1.0
         if worst is None or ratio < worst[0]:
             worst = (ratio, winner)
     if worst is None:
@@ -726,7 +734,7 @@ class StyleCheck:
         self.sources = sources  # site-relative path -> the file it was built from, when known
         self.display = display
         self.sheets: dict[tuple[str, str, int], Sheet] = {}
-        self.problems: list[Violation] = []
+        self.unchecked: list[str] = []  # stylesheets from outside the site, which no build can read
         self.sightings: dict[tuple[str, int, str, str], _Sightings] = {}
 
     def check_page(self, relative: str, html: str) -> None:
@@ -859,19 +867,13 @@ class StyleCheck:
             return None
 
     def _unreadable(self, label: str, line: int, why: str) -> None:
-        problem = Violation(
-            CG404,
-            Where(label, line, "stylesheet"),
-            f"{why}: it could hide the gallery's disclosures",
-            "copy the stylesheet into the site (docs_dir, listed in extra_css) so the build can check it; for Material's "
-            "fonts, the 'privacy' plugin does this",
-        )
-        if problem not in self.problems:
-            self.problems.append(problem)
+        note = f"{label}{f':{line}' if line else ''}: {why}"
+        if note not in self.unchecked:
+            self.unchecked.append(note)
 
     def violations(self) -> list[Violation]:
         """One CG404 per hiding rule, naming the stylesheet, line and selector, and the first card it reaches."""
-        found = list(self.problems)
+        found = []
         for (sheet, line, selector, _), sighting in sorted(self.sightings.items(), key=lambda item: item[0][:3]):
             first = sighting.first
             others = len(sighting.cards) - 1
@@ -909,17 +911,31 @@ def _chains(root: ElementWrapper) -> Iterator[_Chain]:
                 break
 
 
-def check_site(site_dir: Path, sources: Mapping[str, Path], display: Callable[[Path], str]) -> list[Violation]:
-    """CG404 for every rule of the site's stylesheets that hides or shrinks a disclosure on a page with case cards.
+def check_site(site_dir: Path, sources: Mapping[str, Path], display: Callable[[Path], str]) -> tuple[list[Violation], list[str]]:
+    """CG404 for every rule of the site's stylesheets that hides or shrinks a disclosure on a page with case cards;
+    and the stylesheets from outside the site that were not checked (a theme's CDN link), one line each.
 
     `sources` maps a site-relative path to the file it was built from (a page's Markdown, a stylesheet in
     docs_dir), so messages name what the clinic wrote; `display` shows a path as the user knows it.
     """
     site_dir = site_dir.resolve()
     check = StyleCheck(site_dir, sources, display)
+    failed: list[Violation] = []
     for page in sorted(site_dir.rglob("*.html")):
         data = page.read_bytes()
         if b"data-cg-case" not in data:
             continue
-        check.check_page(page.relative_to(site_dir).as_posix(), data.decode("utf-8", "replace"))
-    return check.violations()
+        relative = page.relative_to(site_dir).as_posix()
+        try:
+            check.check_page(relative, data.decode("utf-8", "replace"))
+        except (ValueError, TypeError, ArithmeticError, AttributeError, IndexError, KeyError, RecursionError) as error:
+            # Fail closed: a page whose styles cannot be read cannot be shown to display its disclosures.
+            failed.append(
+                Violation(
+                    CG404,
+                    Where(check.label_of(relative)),
+                    f"the page's stylesheets could not be checked for hidden disclosures ({type(error).__name__}: {error})",
+                    "report this with the page and its stylesheets; until then, simplify the styles that reach the gallery",
+                )
+            )
+    return check.violations() + failed, check.unchecked

@@ -211,6 +211,8 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             self._finish_preview(gallery, self.preview, config)
             return
         problems = gallery.page_problems + gallery.guard(Path(config.site_dir), self.sources)
+        for note in gallery.unchecked_stylesheets:
+            log.info(f"not checked for hidden disclosures (not part of the site): {note}")
         if problems:
             clean_directory(config.site_dir)
             raise PluginError(report(problems, "compliant-gallery: the built site failed verification and was emptied"))
