@@ -6,7 +6,10 @@ hide nothing, which must build."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -275,8 +278,8 @@ def test_media_queries_that_reach_a_screen(query: str, expected: Applies) -> Non
 def test_lengths_colours_and_contrast() -> None:
     import tinycss2
 
-    def parts(text: str) -> list[object]:
-        return tinycss2.parse_component_value_list(text)
+    def parts(text: str) -> list[Any]:
+        return list(tinycss2.parse_component_value_list(text))
 
     lengths = Lengths(16.0, 20.0, 1000.0)
     assert to_px(parts("-9999px"), lengths) == -9999
@@ -293,3 +296,56 @@ def test_lengths_colours_and_contrast() -> None:
     assert colour(parts("currentcolor")) == "currentcolor"
     assert contrast((0.0, 0.0, 0.0, 1.0), (1.0, 1.0, 1.0, 1.0)) == pytest.approx(21)
     assert contrast((0.5, 0.5, 0.5, 1.0), (0.5, 0.5, 0.5, 1.0)) == pytest.approx(1)
+
+
+# -- compliant-gallery verify, without a browser, and how it reports what it cannot do ------------------------
+
+
+def _verify(*args: str, block_playwright: bool = False) -> subprocess.CompletedProcess[str]:
+    """The CLI in a fresh interpreter; with `block_playwright` as on a machine without the [browser] extra."""
+    prelude = "import sys; sys.modules['playwright'] = None; " if block_playwright else ""
+    code = prelude + "from mkdocs_compliant_gallery.hosts.cli import main; raise SystemExit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", "import sys; " + code, "verify", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_verify_reads_a_built_site_and_names_the_hiding_rule(project: Project) -> None:
+    result = project.build()
+    assert result.ok, result.log
+    clean = _verify(str(result.site))
+    assert clean.returncode == 0 and "every disclosure is visible" in clean.stdout, clean.stdout + clean.stderr
+    (result.site / "gallery" / "late.css").write_text("\n\nbody .cg-case .cg-disclosure { visibility: hidden }\n")
+    page = result.site / "gallery" / "index.html"
+    page.write_text(page.read_text().replace("</head>", '<link rel="stylesheet" href="late.css"></head>'))
+    tampered = _verify(str(result.site))
+    assert tampered.returncode == 1, tampered.stdout
+    assert "site/gallery/late.css:3 (selector body .cg-case .cg-disclosure): CG404 [case lips-001]" in tampered.stdout
+    assert "makes the disclosure invisible" in tampered.stdout
+
+
+def test_verify_browser_without_playwright_says_what_to_install(project: Project) -> None:
+    result = project.build()
+    assert result.ok, result.log
+    run = _verify("--browser", str(result.site), block_playwright=True)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert 'the browser check needs Playwright, which is not installed: pip install "mkdocs-compliant-gallery[browser]"' in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_verify_browser_without_chromium_says_where_it_looked(project: Project, tmp_path: Path) -> None:
+    result = project.build()
+    assert result.ok, result.log
+    missing = tmp_path / "no-chromium"
+    run = _verify("--browser", "--chromium", str(missing), str(result.site))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"{missing}: no Chromium there" in run.stderr and "'playwright install' is not needed" in run.stderr
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_verify_refuses_what_is_not_a_built_gallery(tmp_path: Path, folder: str) -> None:
+    target = tmp_path / folder
+    if folder == "empty":
+        target.mkdir()
+        (target / "index.html").write_text("<html><body><p>No gallery here.</p></body></html>")
+    run = _verify(str(target))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "no such folder" in run.stderr if folder == "missing" else "no page of this site shows a case card" in run.stderr
