@@ -902,7 +902,7 @@ def _chains(root: ElementWrapper) -> Iterator[_Chain]:
                 targets.update((element.etree_element.get("aria-describedby") or "").split())
         for element in card.iter_subtree():
             if DISCLOSURE_CLASS in element.classes or (element.id is not None and element.id in targets):
-                ancestors = list(element.iter_ancestors())  # from the root down
+                ancestors = list(element.ancestors)  # from the root down (whatever its docstring says)
                 inside = tuple(element.iter_subtree())
                 card_depth = next(i for i, a in enumerate(ancestors) if a.etree_element is card.etree_element)
                 gallery = next((a for a in ancestors if "cg-gallery" in a.classes), card)
