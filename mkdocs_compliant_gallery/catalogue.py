@@ -110,11 +110,13 @@ CG308 = Rule(
     PROCESS,
 )
 
-# CG4xx: what a visitor reads (rules/disclosures.py; CG404 in output/cards.py)
+# CG4xx: what a visitor reads (rules/disclosures.py; CG404 in output/cards.py and output/hiding.py)
 CG401 = Rule("CG401", "treatment without `typical_results`", DECIDE)
 CG402 = Rule("CG402", '`typical_results` only says "results may vary"', DECIDE)
 CG403 = Rule("CG403", "material connection without disclosure text", DECIDE)
-CG404 = Rule("CG404", "a rendered card lacks its visible disclosure", VERIFY)
+CG404 = Rule(
+    "CG404", "a rendered card lacks its visible disclosure, or a stylesheet of the site hides, shrinks, clips, covers or fades it", VERIFY
+)
 CG405 = Rule("CG405", "guarantee language in a caption, testimonial or alt text", DECIDE)
 CG406 = Rule(
     "CG406",

@@ -33,6 +33,7 @@ from .images.scrub import scrub_tree
 from .output.cards import disclosure_problems
 from .output.directives import Directive, find_directives, find_near_misses, line_in_source, near_miss_problem, parse_directive
 from .output.guard import Forbidden, Secret, guard_site
+from .output.hiding import check_site
 from .output.preview import Preview
 from .output.render import PublishedCase, Renderer, disclosure_texts, treatment_pages
 from .records.approvals import Approvals, load_approvals
@@ -167,6 +168,7 @@ class GalleryBuild:
         self.log_problems: list[str] = []
         self.history = publications.PublicationHistory()
         self.tracked = repository.TrackedInputs()  # gallery inputs git tracks (see prepare)
+        self.unchecked_stylesheets: list[str] = []  # stylesheets from outside the site the guard could not read
 
     @property
     def plan(self) -> Plan:
@@ -659,13 +661,17 @@ class GalleryBuild:
                     strings.setdefault(photo.name, (Secret.RAW_PHOTO_NAME, f"raw photo file name {photo.name}"))
         return Forbidden(strings, hashes, frozenset(Path(p).name for p in self.image_files()))
 
-    def guard(self, site_dir: Path) -> list[Violation]:
-        """The output guard over a built site (CG6xx); when it passes, other images lose their metadata.
+    def guard(self, site_dir: Path, sources: Mapping[str, Path] | None = None) -> list[Violation]:
+        """The output guard over a built site (CG6xx, and CG404 for stylesheets that hide a disclosure); when it
+        passes, other images lose their metadata.
 
-        A host fails the build on these and on `page_problems` (CG108, CG404).
+        `sources` maps site-relative paths to the files they were built from (pages, the clinic's stylesheets),
+        so that messages name what the clinic wrote. A host fails the build on these and on `page_problems`.
         """
         forbidden = self.forbidden()
         found = guard_site(site_dir, forbidden, IMAGE_FOLDER)
+        hiding, self.unchecked_stylesheets = check_site(site_dir, sources or {}, self.settings.relative)
+        found.extend(hiding)
         if not found:
             self.scrubbed = scrub_tree(site_dir, skip=set(forbidden.own_images))
         return found

