@@ -33,6 +33,7 @@ HOST_MODULES = {
     "test_cards",
     "test_deploy",
     "test_guard",
+    "test_hidden_disclosures",
     "test_hosts",
     "test_neighbours",
     "test_preview",
