@@ -29,6 +29,8 @@ class PublishedRecord:
     face_checks: list[dict[str, str]] = field(default_factory=list)
     # The approval the case went live under: by, at (UTC), digest, note; None when approval was off.
     approval: dict[str, str] | None = None
+    # Per photo: the edits declared on it (kind and note), an empty list when none.
+    edits: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -44,6 +46,8 @@ class BuildRecord:
     git: dict[str, Any] | None
     face_guard: dict[str, Any] = field(default_factory=dict)  # on or off, and the detector that scanned
     approval: dict[str, Any] = field(default_factory=dict)  # mode required (with file and approvers) or off
+    # Site images outside the gallery: path, source, hash, and the face check's verdict (or who reviewed it).
+    other_images: list[dict[str, Any]] = field(default_factory=list)
     published: list[PublishedRecord] = field(default_factory=list)
     removed: list[dict[str, str]] = field(default_factory=list)
 

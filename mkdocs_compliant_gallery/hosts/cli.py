@@ -34,6 +34,7 @@ from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs,
 from ..catalogue import CG112, CG211, CG406
 from ..engine import ApprovalReview, GalleryBuild
 from ..images import faces
+from ..images.others import RASTER_SUFFIXES
 from ..images.pipeline import ImageRejectedError, published_faces
 from ..output.directives import code_masked
 from ..records.approvals import ApprovalsWriteError, NewApproval, append_approvals, check_name
@@ -102,7 +103,31 @@ def prepare(project: Project) -> tuple[GalleryBuild, bool]:
             continue
         masked = code_masked(page.read_text(encoding="utf-8", errors="replace"))
         gallery.place_page(masked, masked, project.relative(page.resolve()), page.relative_to(docs).as_posix(), lambda name: name)
+    images, sources = _other_images(project)
+    gallery.page_problems.extend(gallery.check_other_images(images, sources))
     return gallery, True
+
+
+def _other_images(project: Project) -> tuple[dict[str, Path], dict[str, str]]:
+    """The raster images a build would publish from docs_dir and the theme, outside the gallery's inputs."""
+    from mkdocs.structure.files import get_files
+
+    settings = project.settings
+    files = get_files(project.config)
+    files.add_files_from_theme(project.config.theme.get_env(), project.config)
+    inputs = {settings.manifest.resolve(), settings.consents.resolve()}
+    photos = settings.photos.resolve()
+    images: dict[str, Path] = {}
+    sources: dict[str, str] = {}
+    for file in files:
+        if not file.abs_src_path or Path(file.dest_uri).suffix.lower() not in RASTER_SUFFIXES:
+            continue
+        path = Path(file.abs_src_path).resolve()
+        if path in inputs or path.is_relative_to(photos):
+            continue
+        images[file.dest_uri] = path
+        sources[file.dest_uri] = project.relative(path)
+    return images, sources
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -416,6 +441,31 @@ def _suggest_for(ref: ImageRef, image_settings: ImageSettings) -> bool:
     return True
 
 
+# -- name-hashes ----------------------------------------------------------------------------------------------
+
+
+def _name_hashes(args: argparse.Namespace) -> int:
+    import secrets
+
+    from ..rules.identifiers import name_hash, name_tokens
+
+    salt = args.salt
+    if salt is None:
+        project = load_project(args.config_file)
+        register = load_register(project.settings.consents, project.relative(project.settings.consents))
+        salt = register.name_salt
+        if salt is None:
+            raise UsageError(
+                f"{project.relative(project.settings.consents)} has no 'name_salt:'; add one at the top of the register "
+                f"(for example 'name_salt: {secrets.token_hex(16)}', kept private and never changed), or pass --salt"
+            )
+    tokens = list(dict.fromkeys(name_tokens(args.name)))
+    if not tokens:
+        raise UsageError("the name has no letters")
+    print("name_hashes: [" + ", ".join(name_hash(token, salt) for token in tokens) + "]")
+    return 0
+
+
 # -- withdraw -----------------------------------------------------------------------------------------------
 
 
@@ -661,7 +711,7 @@ def parser() -> argparse.ArgumentParser:
         description="Check a clinic gallery against its consent register, report on it, record withdrawals and approvals.",
     )
     commands = main_parser.add_subparsers(
-        dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions}"
+        dest="command", required=True, metavar="{check,report,withdraw,approve,pending,suggest-redactions,name-hashes}"
     )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -693,6 +743,9 @@ def parser() -> argparse.ArgumentParser:
         "suggest-redactions", "print ready-to-paste 'redact:' regions (eye band or full face) for the faces found in a case's photos"
     )
     suggest.add_argument("case_id", metavar="CASE", help="the id of the case in the manifest")
+    hashes = command("name-hashes", "print a consent's 'name_hashes:' line for a patient's name (the name itself is never stored)")
+    hashes.add_argument("name", metavar="NAME", help='the patient\'s name as written, e.g. "Jane Doe"')
+    hashes.add_argument("--salt", help="the register's name_salt (default: read from the register)")
     return main_parser
 
 
@@ -707,6 +760,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "approve": _approve,
         "pending": _pending,
         "suggest-redactions": _suggest_redactions,
+        "name-hashes": _name_hashes,
     }
     try:
         return handlers[args.command](args)

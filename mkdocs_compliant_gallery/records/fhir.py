@@ -54,7 +54,8 @@ extensions with other urls are ignored)
     disclosure text, or "none") → material_connection. `thirdPartyRemuneration`, `irrevocable` and
     `explicitConsent` valueBoolean; `representativeAuthority`, `supersededBy`, `expiryEvent` valueString;
     `eventOccurredOn` and `procedureOn` valueDate; `subjectAgeAtCapture` valueInteger → the register
-    fields of the same meaning (snake_case of the name).
+    fields of the same meaning (snake_case of the name). `nameSalt` valueString → name_salt, and
+    `nameHashes` valueString (the hashes separated by spaces, commas or semicolons) → name_hashes.
 
 What a Consent lacks stays missing in the record, so the consent rules report it per case (CG206 for
 the signed date, expiry, signer or statements, CG208 for purpose or scope, CG202 for channels).
@@ -153,7 +154,10 @@ _TEXT_EXTENSIONS = {
     "representativeAuthority": "representative_authority",
     "supersededBy": "superseded_by",
     "expiryEvent": "expiry_event",
+    "nameSalt": "name_salt",
 }
+# A list in one valueString, items separated by spaces, commas or semicolons.
+_LIST_EXTENSIONS = {"nameHashes": "name_hashes"}
 _DATE_EXTENSIONS = {"revokedOn": "revoked_on", "eventOccurredOn": "event_occurred_on", "procedureOn": "procedure_on"}
 _INTEGER_EXTENSIONS = {"subjectAgeAtCapture": "subject_age_at_capture"}
 _GROUP_EXTENSIONS = {
@@ -165,7 +169,7 @@ _GROUP_EXTENSIONS = {
         "remuneration": "remuneration",
     },
 }
-EXTENSIONS = (*_FLAG_EXTENSIONS, *_TEXT_EXTENSIONS, *_DATE_EXTENSIONS, *_INTEGER_EXTENSIONS, *_GROUP_EXTENSIONS)
+EXTENSIONS = (*_FLAG_EXTENSIONS, *_TEXT_EXTENSIONS, *_LIST_EXTENSIONS, *_DATE_EXTENSIONS, *_INTEGER_EXTENSIONS, *_GROUP_EXTENSIONS)
 
 _EXPORT_FIX = "export the consents as a FHIR R4 Bundle of Consent resources (.json) or one Consent per line (.ndjson)"
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:\n]')
@@ -594,6 +598,11 @@ class _ConsentReader:
                 text = self._value(extension, "valueString", str, path)
                 if text is not None and text.strip():
                     self.put(_TEXT_EXTENSIONS[name], text.strip(), extension.line)
+            elif name in _LIST_EXTENSIONS:
+                text = self._value(extension, "valueString", str, path)
+                items = re.split(r"[\s,;]+", text.strip()) if text else []
+                if items and items[0]:
+                    self.put(_LIST_EXTENSIONS[name], _located_list(items, extension.line), extension.line)
             elif name in _DATE_EXTENSIONS:
                 key = next((k for k in ("valueDate", "valueDateTime") if k in extension), None)
                 date = self.date(extension, key, f"{path}.{key}") if key else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,13 @@ CONSENT_KEYS = {
     "subject_age_at_capture",
     "explicit_consent",
     "notes",
+    "name_hashes",
+    "name_salt",
 }
 ALLOW_KEYS = ("face", "name", "distinctive_marks", "testimonial")
 STATEMENT_KEYS = ("revocation", "conditioning", "redisclosure")
 SIGNERS = ("patient", "representative")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,10 @@ class Consent:
     procedure_on: dt.date | None = None
     subject_age_at_capture: int | None = None
     explicit_consent: bool = False
+    # Salted SHA-256 of each lower-cased token of the patient's name (rules/identifiers.py), and that salt:
+    # the register holds no name, yet the build can find one in public text.
+    name_hashes: tuple[str, ...] = ()
+    name_salt: str | None = None
     lines: dict[str, int] = field(default_factory=dict)
 
     def where(self, key: str = "") -> Where:
@@ -107,6 +115,7 @@ class Register:
     consents: dict[str, Consent] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     loaded: bool = False
+    name_salt: str | None = None  # the register's `name_salt:`, for every record that has no salt of its own
 
 
 def load_register(path: Path, shown: str) -> Register:
@@ -116,7 +125,7 @@ def load_register(path: Path, shown: str) -> Register:
     if suffix == ".csv":
         records = _csv_records(path, shown, register.violations)
     elif suffix in {".yml", ".yaml"}:
-        records = _yaml_records(path, shown, register.violations)
+        records, register.name_salt = _yaml_records(path, shown, register.violations)
     elif suffix in {".json", ".ndjson"}:
         records = fhir_records(path, shown, register.violations)
     else:
@@ -133,7 +142,7 @@ def load_register(path: Path, shown: str) -> Register:
         return register
     register.loaded = True
     for record in records:
-        consent = _parse_consent(record, shown, register.violations)
+        consent = _parse_consent(record, shown, register.violations, register.name_salt)
         if consent is None:
             continue
         if consent.id in register.consents:
@@ -151,11 +160,12 @@ def load_register(path: Path, shown: str) -> Register:
     return register
 
 
-def _yaml_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedMap] | None:
+def _yaml_records(path: Path, shown: str, sink: list[Violation]) -> tuple[list[LocatedMap] | None, str | None]:
+    """The records of a YAML register, and its top-level `name_salt` (None when absent or unusable)."""
     data, problems = load_yaml(path, shown)
     sink.extend(problems)
     if data is None and problems:
-        return None
+        return None, None
     if not isinstance(data, LocatedMap) or not isinstance(data.get("consents"), LocatedList):
         sink.append(
             Violation(
@@ -165,15 +175,17 @@ def _yaml_records(path: Path, shown: str, sink: list[Violation]) -> list[Located
                 "start the file with 'consents:' followed by one '- id: ...' entry per release",
             )
         )
-        return None
-    Fields(data, shown, "", sink).reject_unknown({"consents"})
+        return None, None
+    top = Fields(data, shown, "", sink)
+    top.reject_unknown({"consents", "name_salt"})
+    salt = top.text("name_salt")
     records: list[LocatedMap] = []
     for item, line in zip(data["consents"], data["consents"].item_lines, strict=True):
         if isinstance(item, LocatedMap):
             records.append(item)
         else:
             sink.append(Violation(CG103, Where(shown, line, "consents"), "each consent must be a mapping", "write '- id: ...'"))
-    return records
+    return records, salt
 
 
 def _csv_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedMap] | None:
@@ -216,7 +228,7 @@ def _csv_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedM
 
 
 def _is_list_column(column: str) -> bool:
-    return column.strip() in {"channels.permit", "channels.deny", "purposes", "scope.cases", "scope.images"}
+    return column.strip() in {"channels.permit", "channels.deny", "purposes", "scope.cases", "scope.images", "name_hashes"}
 
 
 def _located(values: dict[str, Any], line: int) -> LocatedMap:
@@ -233,7 +245,7 @@ def _located_list(values: list[Any], line: int) -> LocatedList:
     return result
 
 
-def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Consent | None:
+def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation], register_salt: str | None = None) -> Consent | None:
     fields = Fields(record, shown, "consents", sink)
     fields.reject_unknown(CONSENT_KEYS)
     consent_id = fields.identifier("id", required=True, fix="give the release its id from the signed form")
@@ -269,6 +281,7 @@ def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Con
     if signer is not None and signer not in SIGNERS:
         fields.problem(CG103, "signer", f"signer '{signer}' is not one of {', '.join(SIGNERS)}", "write 'patient' or 'representative'")
     material, material_invalid = _material_connection(record.get("material_connection"))
+    name_hashes, name_salt = _name_hashes(fields, register_salt)
     return Consent(
         id=consent_id,
         file=shown,
@@ -297,8 +310,33 @@ def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation]) -> Con
         revoked_on=fields.date("revoked_on"),
         superseded_by=fields.identifier("superseded_by"),
         form_version=form_version,
+        name_hashes=name_hashes,
+        name_salt=name_salt,
         lines=dict(record.key_lines),
     )
+
+
+def _name_hashes(fields: Fields, register_salt: str | None) -> tuple[tuple[str, ...], str | None]:
+    """`name_hashes` (64 hex digits each) and the salt they were made with: the record's own, else the register's."""
+    salt = fields.text("name_salt") or register_salt
+    hashes = fields.texts("name_hashes") or ()
+    good = tuple(value.lower() for value in hashes if _SHA256.match(value.lower()))
+    if len(good) != len(hashes):
+        fields.problem(
+            CG103,
+            "name_hashes",
+            "each name hash must be a SHA-256 written as 64 hexadecimal digits",
+            "make them with 'compliant-gallery name-hashes \"First Last\"', which uses the register's name_salt",
+        )
+    if good and salt is None:
+        fields.problem(
+            CG102,
+            "name_hashes",
+            "name_hashes are given but no name_salt says how they were salted",
+            "add 'name_salt:' at the top of the register (YAML), a name_salt column (CSV) or the nameSalt extension (FHIR)",
+        )
+        return (), None
+    return good, salt
 
 
 def _parse_scope(fields: Fields | None) -> ConsentScope:

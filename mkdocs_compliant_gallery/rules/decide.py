@@ -10,6 +10,7 @@ from ..violations import Severity, Violation
 from .consent import consent_violations
 from .context import Rules
 from .disclosures import GUARANTEE_WORDS, disclosure_violations
+from .identifiers import case_text_violations
 from .jurisdictions import pack_violations
 
 
@@ -45,6 +46,7 @@ def decide(case: Case, register: Register, treatment: Treatment | None, rules: R
     found = list(consent_violations(case, consent, register, rules))
     if not any(v.severity is Severity.REMOVED for v in found):
         found.extend(disclosure_violations(case, consent, treatment, GUARANTEE_WORDS + rules.claims_forbidden))
+        found.extend(case_text_violations(case, consent))
         if consent is not None and treatment is not None:
             found.extend(pack_violations(case, consent, treatment, rules))
     return Decision(case, consent, tuple(found))

@@ -15,6 +15,7 @@ from ..records.manifest import Case, Treatment
 from ..records.register import Consent
 from ..violations import Rule, Violation, Where
 from .context import Rules, at_case, at_consent
+from .disclosures import caption_testimonial
 
 # AHPRA's guidelines for advertising cosmetic procedures ask for this warning, prominently.
 AU_WARNING = (
@@ -23,29 +24,42 @@ AU_WARNING = (
 )
 CA_RESULTS_STATEMENT = "Results may not occur for all patients."
 MODEL_LABEL = "The person shown is a model, not a patient of this clinic."
-RETOUCHING = {"retouch", "composite", "background"}
+# Under US-CA and AU a photo may be cropped, resized, redacted and given one whole-frame exposure adjustment
+# (EAFPS' "levels"); any other declared edit alters what the photo shows. `generated` is CG308 everywhere.
+ALLOWED_EDIT = "exposure"
 
 
 Pack = Callable[[Case, Consent, Treatment, Rules], list[Violation]]
 
 
-def _declared_edits(case: Case) -> list[str]:
-    return sorted({edit.kind for pair in case.photos for edit in pair.edits})
+def edits_beyond_exposure(case: Case) -> list[str]:
+    """Declared edits other than one global exposure adjustment per photo pair (`generated` aside: CG308)."""
+    found: set[str] = set()
+    for pair in case.photos:
+        kinds = [edit.kind for edit in pair.edits if edit.kind != "generated"]
+        found.update(kind for kind in kinds if kind != ALLOWED_EDIT)
+        if kinds.count(ALLOWED_EDIT) > 1:
+            found.add("exposure, more than once")
+    return sorted(found)
+
+
+def _edit_violation(case: Case, code: Rule, source: str) -> list[Violation]:
+    edits = edits_beyond_exposure(case)
+    if not edits:
+        return []
+    return [
+        at_case(
+            case,
+            code,
+            "photos",
+            f"declared edits ({', '.join(edits)}) alter what the photos show ({source})",
+            "publish the unedited originals: crop, resize, redaction and one global exposure adjustment ('edits: [exposure]') are allowed",
+        )
+    ]
 
 
 def _california(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
-    found = []
-    edits = _declared_edits(case)
-    if edits:
-        found.append(
-            at_case(
-                case,
-                CG501,
-                "photos",
-                f"declared edits ({', '.join(edits)}) alter the photos; California treats any alteration as misleading (B&P Code 651(b)(3))",
-                "publish the unedited originals (crop, resize and redaction are allowed)",
-            )
-        )
+    found = _edit_violation(case, CG501, "California treats any alteration as misleading, B&P Code 651(b)(3)")
     if not case.procedures:
         found.append(
             at_case(
@@ -61,15 +75,29 @@ def _california(case: Case, consent: Consent, treatment: Treatment, rules: Rules
 
 def _testimonial_ban(code: Rule, source: str) -> Pack:
     def check(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
-        if case.testimonial is None:
-            return []
-        return [at_case(case, code, "testimonial", f"testimonials are not allowed ({source})", "remove the testimonial from the case")]
+        found = []
+        if case.testimonial is not None:
+            found.append(
+                at_case(case, code, "testimonial", f"testimonials are not allowed ({source})", "remove the testimonial from the case")
+            )
+        quoted = caption_testimonial(case.caption)
+        if quoted is not None:
+            found.append(
+                at_case(
+                    case,
+                    code,
+                    "caption",
+                    f"the caption reads as a testimonial ({quoted}); testimonials are not allowed ({source})",
+                    "describe the result in the clinic's own words: no quotation, attribution or first person",
+                )
+            )
+        return found
 
     return check
 
 
 def _texas(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
-    if case.testimonial is not None and not consent.material_connection_recorded:
+    if (case.testimonial is not None or caption_testimonial(case.caption) is not None) and not consent.material_connection_recorded:
         return [
             at_consent(
                 case,
@@ -158,17 +186,7 @@ def _australia(case: Case, consent: Consent, treatment: Treatment, rules: Rules)
                 case.id,
             )
         )
-    retouched = sorted(RETOUCHING.intersection(_declared_edits(case)))
-    if retouched:
-        found.append(
-            at_case(
-                case,
-                CG512,
-                "photos",
-                f"retouched photos ({', '.join(retouched)}) may not be used ({source})",
-                "publish unretouched originals",
-            )
-        )
+    found.extend(_edit_violation(case, CG512, source))
     return found
 
 
