@@ -401,7 +401,7 @@ def _case(number: int, kind: PairKind, treatment: str) -> dict[str, Any]:
         "procedures": ["hyaluronic acid filler"],
         "sessions": 1 + number % 3,
         "time_after": "2 weeks",
-        "shows": {"face": False, "distinctive_marks": False},
+        "shows": {"face": False, "name": False, "distinctive_marks": False},
         "caption": f"Result of case {number}, photographed under the same light.",
         "photos": [pair],
     }

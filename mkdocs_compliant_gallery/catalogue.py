@@ -79,7 +79,7 @@ CG208 = Rule(
 )
 CG209 = Rule(
     "CG209",
-    "face, name, distinctive marks or testimonial not allowed by the consent: declared under `shows`, or a face the face guard found in a photo (with its box and fixes)",
+    "face, name, distinctive marks or testimonial not allowed by the consent: declared under `shows`, a face the face guard found in a photo (with its box and fixes), the patient's name in public text (`name_hashes`), or a quotation or attribution in a caption",
     DECIDE,
 )
 CG210 = Rule("CG210", "signed date after the build date", DECIDE)
@@ -100,13 +100,34 @@ CG213 = Rule(
 CG301 = Rule("CG301", "photo cannot be decoded (damaged, truncated)", PROCESS)
 CG302 = Rule("CG302", "photo larger than `max_pixels`", PROCESS)
 CG303 = Rule("CG303", "not a still photo (raw camera file, PSD, SVG, GIF, video, animation, unknown format)", PROCESS)
-CG304 = Rule("CG304", "editing software in the photo's metadata with no declared `edits`", PROCESS)
+CG304 = Rule(
+    "CG304",
+    "editing software or history (EXIF, XMP `xmp:`/`xap:`, C2PA actions) or a non-camera IPTC DigitalSourceType in the photo's metadata, with no declared `edits`",
+    PROCESS,
+)
 CG305 = Rule("CG305", "before and after differ in shape after crop (not comparable)", PROCESS)
 CG306 = Rule("CG306", "the after photo was taken before the before photo", PROCESS)
 CG307 = Rule("CG307", "crop or redaction box outside the photo", PROCESS)
 CG308 = Rule(
     "CG308",
     "photo too tall or too wide for an output format at its published width (WebP 16383, AVIF 32768, JPEG 65500 pixels per side)",
+    PROCESS,
+)
+CG309 = Rule(
+    "CG309",
+    "before and after differ in brightness or white balance (not comparable): warning; error under `AU` and `US-CA`",
+    PROCESS,
+    Severity.WARNING,
+)
+CG310 = Rule(
+    "CG310",
+    "a site image outside the gallery shows a face: warning; error with `other_images: fail` (list reviewed ones under `other_images_reviewed`)",
+    VERIFY,
+    Severity.WARNING,
+)
+CG311 = Rule(
+    "CG311",
+    "a photo made or altered by generative AI (`edits: [generated]`, or IPTC DigitalSourceType / C2PA metadata saying so): refused in every gallery",
     PROCESS,
 )
 
@@ -117,26 +138,37 @@ CG403 = Rule("CG403", "material connection without disclosure text", DECIDE)
 CG404 = Rule(
     "CG404", "a rendered card lacks its visible disclosure, or a stylesheet of the site hides, shrinks, clips, covers or fades it", VERIFY
 )
-CG405 = Rule("CG405", "guarantee language in a caption, testimonial or alt text", DECIDE)
+CG405 = Rule(
+    "CG405",
+    "guarantee language in a caption, testimonial, alt text, treatment title, `typical_results`, or the text of a page that places a gallery",
+    DECIDE,
+)
 CG406 = Rule(
     "CG406",
     "case not approved for publication, or changed since its latest approval (`approval: required`): `compliant-gallery approve`",
     DECIDE,
 )
+CG407 = Rule(
+    "CG407",
+    "an identifier in public text (caption, alt text, view, case id, page text): a day-level date or an age over 89",
+    DECIDE,
+)
 
 # CG5xx: jurisdiction packs (rules/jurisdictions.py)
-CG501 = Rule("CG501", "US-CA: declared edits (California allows no alteration beyond crop, resize, redaction)", DECIDE)
+CG501 = Rule("CG501", "US-CA: any declared edit (crop, resize and redaction are not edits)", DECIDE)
 CG502 = Rule("CG502", "US-CA: procedures performed not listed", DECIDE)
-CG503 = Rule("CG503", "US-NY: testimonial text", DECIDE)
+CG503 = Rule("CG503", "US-NY: testimonial text, or a quotation or attribution in a caption", DECIDE)
 CG504 = Rule("CG504", "US-TX: testimonial without its compensation recorded (`material_connection`)", DECIDE)
 CG505 = Rule("CG505", "CA-ON: consent not signed after the procedure, or procedure date not recorded", DECIDE)
 CG506 = Rule("CG506", "CA-ON: building for the `paid_ads` channel", DECIDE)
-CG507 = Rule("CG507", "CA-ON: testimonial", DECIDE)
+CG507 = Rule("CG507", "CA-ON: testimonial, or a quotation or attribution in a caption", DECIDE)
 CG508 = Rule("CG508", "AU: subject under 18 at capture, or age not recorded", DECIDE)
 CG509 = Rule("CG509", "AU: `practitioner_registration` not configured", DECIDE)
 CG510 = Rule("CG510", "AU: treatment without `risks`", DECIDE)
-CG511 = Rule("CG511", "AU: testimonial", DECIDE)
-CG512 = Rule("CG512", "AU: retouched photos (`retouch`, `composite`, `background` edits)", DECIDE)
+CG511 = Rule("CG511", "AU: testimonial, or a quotation or attribution in a caption", DECIDE)
+CG512 = Rule(
+    "CG512", "AU: declared edits beyond crop, resize, redaction and one global `exposure` adjustment (retouch, filter, ...)", DECIDE
+)
 CG513 = Rule("CG513", "EU/UK: explicit consent not recorded", DECIDE)
 CG514 = Rule("CG514", "UK: an original without a capture date (no proof it is genuine)", PROCESS)
 

@@ -24,9 +24,10 @@ from typing import Any
 from . import __version__
 from .audit import publications, repository
 from .audit.deploys import DeployCheck, DeployTarget, check_deploy
-from .catalogue import CG102, CG104, CG106, CG108, CG110, CG111, CG114, CG115, CG404, CG406, CG514
-from .images import faces
+from .catalogue import CG102, CG104, CG106, CG108, CG110, CG111, CG114, CG115, CG309, CG310, CG404, CG406, CG514
+from .images import compare, faces
 from .images.cache import SourceDigests, purge_cache
+from .images.others import OtherImage, VerdictCache, scan_images, site_images
 from .images.pipeline import PairJob, PairResult
 from .images.pool import process_pairs
 from .images.scrub import scrub_tree
@@ -43,6 +44,8 @@ from .rules.approval import CaseApproval, approval_violation, review_case
 from .rules.consent import needs_face_check
 from .rules.context import Rules
 from .rules.decide import Decision, decide_all
+from .rules.disclosures import GUARANTEE_WORDS, edit_disclosure, page_claim_violations
+from .rules.identifiers import page_lines, page_text_violations
 from .rules.jurisdictions import PACKS, pack_disclosures
 from .settings import IMAGE_FOLDER, JURISDICTIONS, Settings
 from .violations import Severity, Violation, Where, count, did_you_mean, of_severity
@@ -169,6 +172,12 @@ class GalleryBuild:
         self.history = publications.PublicationHistory()
         self.tracked = repository.TrackedInputs()  # gallery inputs git tracks (see prepare)
         self.unchecked_stylesheets: list[str] = []  # stylesheets from outside the site the guard could not read
+        # The text of every page placed, by its file, so a finding elsewhere can name the line that shows it.
+        self.page_sources: dict[str, str] = {}
+        # Site images outside the gallery and what the face guard made of them (CG310), once checked.
+        self.other_images: list[OtherImage] = []
+        self.other_images_scanned = 0  # of those, how many were scanned afresh (the rest came from the cache)
+        self.site_warnings: list[Violation] = []
 
     @property
     def plan(self) -> Plan:
@@ -235,15 +244,23 @@ class GalleryBuild:
                 str(settings.cache_dir),
                 (scans[(case.id, pair.before.src)], scans[(case.id, pair.after.src)]),
                 detector,
+                pair.line,
             )
             for case in staying
             for pair in case.photos
         ]
         outcome = process_pairs(jobs, self.digests, settings.workers, self.progress)
+        processing: list[Violation] = []
         for result in outcome.results.values():
-            found.extend(result.violations)
+            processing.extend(result.violations)
+        processing.extend(self._comparability(staying, outcome.results))
+        found.extend(processing)
+        # A case whose photos break a rule is not published, not even in a preview.
+        held = {v.case for v in processing if v.severity is Severity.ERROR}
         published: dict[str, PublishedCase] = {}
         for case in manifest.cases.values():
+            if case.id in held:
+                continue
             item = self._publishable(case, decisions[case.id], manifest, outcome.results, found, approvals.get(case.id))
             if item is not None:
                 published[case.id] = item
@@ -393,7 +410,39 @@ class GalleryBuild:
                 return None
         material = decision.consent.material_connection if decision.consent else None
         extra = pack_disclosures(case, treatment, self.rules)
+        edited = edit_disclosure(case)
+        if edited is not None:
+            extra.append(edited)  # inside the disclosure block, so the card check (CG404) holds it too
         return PublishedCase(case, treatment, pairs, disclosure_texts(treatment, material, extra))
+
+    def _comparability(self, cases: list[Case], results: Mapping[tuple[str, str], PairResult]) -> list[Violation]:
+        """CG309 for pairs lit differently: an error under the packs that require comparable photos, else a warning."""
+        strict = sorted({"AU", "US-CA"}.intersection(self.settings.jurisdictions))
+        severity = Severity.ERROR if strict else Severity.WARNING
+        source = "AHPRA's guidelines and California B&P Code 651 require it" if strict else "readers compare the two photos"
+        found = []
+        for case in cases:
+            for pair in case.photos:
+                result = results.get((case.id, pair.view))
+                if result is None or result.before is None or result.after is None:
+                    continue
+                if result.before.light is None or result.after.light is None:
+                    continue
+                measured = compare.mismatch(result.before.light, result.after.light)
+                if not measured.too_large:
+                    continue
+                found.append(
+                    Violation(
+                        CG309,
+                        Where(case.file, pair.after.line, f"case {case.id}.photos"),
+                        f"view '{pair.view}': before and after are not lit alike ({source}): {measured.describe()}",
+                        "use a before and an after taken with the same light, camera settings and white balance; do not brighten "
+                        "or recolour one photo of the pair (a whole-frame correction must make the two match, not differ)",
+                        case.id,
+                        severity,
+                    )
+                )
+        return found
 
     def _face_reviews(self, cases: list[Case], decisions: Mapping[str, Decision]) -> dict[tuple[str, str], FaceReviewed]:
         """Photos a person exempted from the face check, among those the check would scan (once per photo)."""
@@ -455,8 +504,8 @@ class GalleryBuild:
 
     @property
     def violations(self) -> list[Violation]:
-        """Everything found so far: while preparing, then on pages."""
-        return [*(self._plan.violations if self._plan else ()), *self.page_problems]
+        """Everything found so far: while preparing, on pages, and the warnings about the built site."""
+        return [*(self._plan.violations if self._plan else ()), *self.page_problems, *self.site_warnings]
 
     def errors(self) -> list[Violation]:
         """Every violation that fails the build, sorted by file and line."""
@@ -499,7 +548,9 @@ class GalleryBuild:
         problems: list[Violation] = []
         expected: dict[str, tuple[str, ...]] = {}
         removed: list[RemovedMention] = []
-        for match in find_directives(html):
+        self.page_sources[page_file] = source
+        directives = find_directives(html)
+        for match in directives:
             occurrence = seen.get(match.group(0), 0)
             seen[match.group(0)] = occurrence + 1
             where = Where(page_file, line_in_source(source, match.group(0), occurrence), "directive")
@@ -523,8 +574,25 @@ class GalleryBuild:
             near[comment.group(0)] = occurrence + 1
             where = Where(page_file, line_in_source(source, comment.group(0), occurrence), "directive")
             problems.append(near_miss_problem(comment.group(0), meant, where))
+        if directives and self._plan is not None and self._plan.loaded:
+            problems.extend(self._page_text_problems(source, page_file, [m.group(0) for m in directives], list(expected)))
         self.page_problems.extend(problems)
         return PlacedPage("".join(pieces), tuple(problems), expected, tuple(removed))
+
+    def _page_text_problems(self, source: str, page_file: str, directives: list[str], shown: list[str]) -> list[Violation]:
+        """CG407, CG209 and CG405 in the text of a page that places a gallery: it is read beside the photos."""
+        plan = self.plan
+        lines = page_lines(source, directives)
+        consents = [(case_id, plan.decisions[case_id].consent) for case_id in shown]
+        found = page_text_violations(lines, page_file, consents)
+        allowed = [
+            claim
+            for case_id in shown
+            for claim in (*plan.published[case_id].case.allowed_claims, *plan.published[case_id].treatment.allowed_claims)
+        ]
+        words = GUARANTEE_WORDS + self.settings.claims_forbidden
+        found.extend(page_claim_violations(lines, page_file, words, allowed, shown[0] if len(shown) == 1 else ""))
+        return found
 
     def _render(
         self,
@@ -661,6 +729,72 @@ class GalleryBuild:
                     strings.setdefault(photo.name, (Secret.RAW_PHOTO_NAME, f"raw photo file name {photo.name}"))
         return Forbidden(strings, hashes, frozenset(Path(p).name for p in self.image_files()))
 
+    def check_site_images(self, site_dir: Path, sources: Mapping[str, str] | None = None) -> list[Violation]:
+        """CG310 over the raster images of a built site that the gallery did not make (see `check_other_images`)."""
+        return self.check_other_images(site_images(site_dir, set(self.image_files())), sources or {})
+
+    def check_other_images(self, images: Mapping[str, Path], sources: Mapping[str, str]) -> list[Violation]:
+        """The face guard over images the site publishes outside the gallery: a face is CG310.
+
+        `images` maps each image's site path to the file to read; `sources` its site path to where it comes from,
+        as the clinic knows it. Returns the errors (CG310 with `other_images: fail`); warnings join `warnings()`.
+        Every verdict is kept in `other_images` for the report and the publication log.
+        """
+        settings = self.settings
+        detector: faces.FaceDetector | None = None
+        reason = "face_guard is off"
+        if settings.face_guard:
+            problem = faces.available() if images else None
+            if problem is None:
+                detector = faces.default_detector() if images else None
+            else:
+                reason = f"the face detector cannot run: {problem}"
+        cache = VerdictCache(settings.cache_dir)
+        self.other_images = scan_images(images, sources, settings.other_images_reviewed, cache, detector, reason)
+        if detector is not None:
+            cache.save()
+        self.other_images_scanned = cache.scanned
+        severity = Severity.ERROR if settings.other_images == "fail" else Severity.WARNING
+        found: list[Violation] = []
+        unscanned = [item.source for item in self.other_images if item.verdict.startswith("not scanned: the face detector")]
+        if unscanned:
+            found.append(
+                Violation(
+                    CG111,
+                    Where("mkdocs.yml", 0, "other_images"),
+                    f"{len(unscanned)} site image(s) outside the gallery cannot be checked for patients' faces ({', '.join(unscanned[:5])}): {reason}",
+                    faces.INSTALL_HINT,
+                    severity=severity,
+                )
+            )
+        for item in self.other_images:
+            if item.verdict != "face":
+                continue
+            count = "a face" if len(item.faces) == 1 else f"{len(item.faces)} faces"
+            found.append(
+                Violation(
+                    CG310,
+                    self._where_shown(item),
+                    f"'{item.source}' (site/{item.path}) is not a gallery photo but shows {count}: a patient photo placed as a plain "
+                    "image bypasses the release, the disclosures and every other check",
+                    "if it shows a patient, publish it through the gallery (manifest and release) or remove it; if it is a staff or "
+                    f"stock photo a person has checked, list it in the plugin options: 'other_images_reviewed: [{{path: {item.path}, "
+                    "reviewed_by: NAME, reason: TEXT}]'",
+                    severity=severity,
+                )
+            )
+        self.site_warnings.extend(v for v in found if v.severity is Severity.WARNING)
+        return [v for v in found if v.severity is Severity.ERROR]
+
+    def _where_shown(self, item: OtherImage) -> Where:
+        """The first page line that names the image's file, else the image itself."""
+        name = Path(item.path).name
+        for page_file, text in sorted(self.page_sources.items()):
+            for number, line in enumerate(text.split("\n"), start=1):
+                if name in line:
+                    return Where(page_file, number, f"image {item.source}")
+        return Where(item.source)
+
     def guard(self, site_dir: Path, sources: Mapping[str, Path] | None = None) -> list[Violation]:
         """The output guard over a built site (CG6xx, and CG404 for stylesheets that hide a disclosure); when it
         passes, other images lose their metadata.
@@ -716,6 +850,7 @@ class GalleryBuild:
             site_url=settings.site_url,
             deploy=deploy.record() if deploy is not None and deploy.git else None,
             originals_in_git=self.originals_in_git(),
+            other_images=[item.record() for item in self.other_images],
         )
         for case_id in sorted(self.uses):
             item = plan.published[case_id]
@@ -744,6 +879,7 @@ class GalleryBuild:
                     [check.record() for check in self.face_checks(item.case, item.pairs)],
                     self._approval_record(case_id),
                     sources=sources,
+                    edits=_declared_edits(item.pairs),
                 )
             )
         removed = plan.removed()
@@ -891,6 +1027,15 @@ def _reminder(command: str, deploy: dict[str, Any] | None) -> str:
         "--no-history', so no old commit keeps the files). Then purge the CDN and ask search engines to drop the URLs "
         "('compliant-gallery purge-list'), and record it with 'compliant-gallery takedown-done'."
     )
+
+
+def _declared_edits(pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[dict[str, Any]]:
+    """Every photo of a published case with the edits declared on it (an empty list: none declared)."""
+    return [
+        {"photo": ref.src, "view": pair.view, "edits": [{"kind": edit.kind, "note": edit.note} for edit in pair.edits]}
+        for pair, _ in pairs
+        for ref in pair.images
+    ]
 
 
 def _missing_capture_dates(case: Case, pairs: tuple[tuple[PhotoPair, PairResult], ...]) -> list[Violation]:

@@ -19,7 +19,10 @@ from .violations import display_path
 CHANNELS = ("website", "social", "paid_ads", "email", "print", "in_office", "directories")
 JURISDICTIONS = ("US", "US-CA", "US-NY", "US-TX", "CA-ON", "AU", "EU", "UK")
 FORMATS = ("avif", "webp", "jpeg")  # the <img> fallback, jpeg, is always among the outputs
-EDIT_KINDS = ("exposure", "white-balance", "colour", "sharpen", "retouch", "composite", "background")
+# `filter`: beauty or skin-smoothing filters; `generated`: pixels made or altered by generative AI (always refused).
+EDIT_KINDS = ("exposure", "white-balance", "colour", "sharpen", "retouch", "composite", "background", "filter", "generated")
+# What a face in a site image outside the gallery does (CG310): a warning, or an error that stops the build.
+OTHER_IMAGES = ("warn", "fail")
 ORIGINALS_IN_GIT = ("warn", "private", "synthetic")
 
 # Where things are, relative to the project (the folder of mkdocs.yml) unless a host is told otherwise.
@@ -30,6 +33,20 @@ CACHE_DIR = ".cache/plugin/compliant-gallery"
 COMPLIANCE_DIR = ".compliance"
 IMAGE_FOLDER = "assets/compliant-gallery/img"  # inside the site
 APPROVAL_MODES = ("required", "off")  # `approval: required` publishes only cases approved as they are now
+
+
+@dataclass(frozen=True)
+class ReviewedImage:
+    """A site image outside the gallery that a person checked (a staff portrait, say): faces in it are allowed.
+
+    `path` is the image's path in the site (for a file of docs_dir, its path there); `sha256`, when given, binds
+    the review to those exact bytes, so a replaced file is checked again.
+    """
+
+    path: str
+    reviewed_by: str
+    reason: str = ""
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,8 @@ class Settings:
     # Whether gallery inputs may be tracked by git: "warn" (CG115 on every build), or the clinic's declaration that the
     # repository is "private" and access-controlled (an info line), or that the tracked files are "synthetic" (a demo).
     originals_in_git: str = "warn"
+    other_images: str = "warn"  # a face in a site image outside the gallery (CG310): warn, or fail the build
+    other_images_reviewed: tuple[ReviewedImage, ...] = ()  # images outside the gallery a person checked
 
     @property
     def approvals_file(self) -> Path:

@@ -125,7 +125,7 @@ def case(case_id: str, consent: str, treatment: str = "lip-filler") -> dict[str,
         "procedures": ["hyaluronic acid filler"],
         "sessions": 1,
         "time_after": "2 weeks",
-        "shows": {"face": False, "distinctive_marks": False},
+        "shows": {"face": False, "name": False, "distinctive_marks": False},
         "caption": f"Caption of {case_id}.",
         "photos": [
             {

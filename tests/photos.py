@@ -27,14 +27,18 @@ class Planted:
 
 
 def draw(size: tuple[int, int], seed: int) -> Image.Image:
-    """A recognisable, asymmetric picture: a gradient with a marker in the top-left corner."""
+    """A recognisable, asymmetric picture: a gradient with a marker in the top-left corner.
+
+    The seed shifts the red and blue ramps around the colour wheel, so pictures of different seeds differ in every
+    pixel but hold the same values overall: a pair of them is lit alike (comparable light, CG309).
+    """
     width, height = size
     image = Image.new("RGB", size)
     pixels = image.load()
     assert pixels is not None
     for y in range(height):
         for x in range(width):
-            pixels[x, y] = ((x * 255 // width + seed * 40) % 256, (y * 255 // height) % 256, (seed * 70) % 256)
+            pixels[x, y] = ((x * 255 // width + seed * 40) % 256, (y * 255 // height) % 256, (y * 255 // height + seed * 70) % 256)
     pen = ImageDraw.Draw(image)
     pen.rectangle((0, 0, width // 5, height // 5), fill=(250, 20, 20))  # marks the upright top-left
     return image

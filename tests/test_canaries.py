@@ -26,7 +26,7 @@ def _canary_project(tmp_path: Path) -> tuple[Project, list[str], Path]:
                 "id": case_id,
                 "consent": f"C-{index:04d}",
                 "treatment": "t",
-                "shows": {"face": False, "distinctive_marks": False},
+                "shows": {"face": False, "name": False, "distinctive_marks": False},
                 "photos": [
                     {
                         "view": "front",

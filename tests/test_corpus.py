@@ -83,7 +83,7 @@ def corpus_project(tmp_path: Path, files: list[Path], widths: list[int], face_al
                 "id": case_id,
                 "consent": f"C-{index:04d}",
                 "treatment": "t",
-                "shows": {"face": False, "distinctive_marks": False},
+                "shows": {"face": False, "name": False, "distinctive_marks": False},
                 "photos": [pair],
             }
         )

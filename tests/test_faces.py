@@ -59,7 +59,7 @@ def portrait(tmp_path: Path) -> Project:
                 "id": "portrait-001",
                 "consent": "C-2026-0100",
                 "treatment": "skin",
-                "shows": {"face": False, "distinctive_marks": False},
+                "shows": {"face": False, "name": False, "distinctive_marks": False},
                 "photos": [
                     {
                         "view": "front",

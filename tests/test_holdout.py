@@ -31,7 +31,7 @@ VAGUE = re.compile(
 )
 # CG301 and CG303 say what the file is: "is a Nikon NEF raw camera file", "is a PNG image that ...", "is in no image format".
 NAMES_THE_FORMAT = re.compile(r"'photos/[^']+' is (a|an|in) ")
-IMAGE_CODES = {"CG301", "CG302", "CG303", "CG304", "CG305", "CG306", "CG307", "CG308"}
+IMAGE_CODES = {"CG301", "CG302", "CG303", "CG304", "CG305", "CG306", "CG307", "CG308", "CG311"}
 
 
 def holdout_files() -> list[Path]:

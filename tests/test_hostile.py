@@ -295,7 +295,7 @@ def test_ten_thousand_cases(tmp_path: Path) -> None:
                 "id": case_id,
                 "consent": f"C-{index:05d}",
                 "treatment": "t",
-                "shows": {"face": False, "distinctive_marks": False},
+                "shows": {"face": False, "name": False, "distinctive_marks": False},
                 "photos": [
                     {
                         "view": "front",

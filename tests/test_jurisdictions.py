@@ -18,6 +18,10 @@ def _testimonial(project: Project) -> None:
 
 
 def _edit(project: Project) -> None:
+    project.case("lips-001")["photos"][0]["edits"] = [{"kind": "white-balance", "note": "warmed"}]
+
+
+def _exposure(project: Project) -> None:
     project.case("lips-001")["photos"][0]["edits"] = [{"kind": "exposure", "note": "brightened"}]
 
 
@@ -75,6 +79,7 @@ def _nothing(project: Project) -> None:
 
 # (name, jurisdictions, what makes the fixture valid under the pack, what breaks it, code)
 RULES: list[tuple[str, list[str], Mutation, Mutation, str]] = [
+    ("US-CA any declared edit, one exposure adjustment included", ["US", "US-CA"], _nothing, _exposure, "CG501"),
     ("US-CA any declared edit", ["US", "US-CA"], _nothing, _edit, "CG501"),
     ("US-CA procedures listed", ["US", "US-CA"], _nothing, _no_procedures, "CG502"),
     ("US-NY no testimonial", ["US", "US-NY"], _nothing, _testimonial, "CG503"),
@@ -93,7 +98,7 @@ RULES: list[tuple[str, list[str], Mutation, Mutation, str]] = [
     ("AU registration number", ["AU"], _au_ready, _combine(_au_ready, lambda p: p.options.update(practitioner_registration=None)), "CG509"),
     ("AU risk information", ["AU"], _au_ready, _combine(_au_ready, lambda p: p.manifest["treatments"]["lip-filler"].pop("risks")), "CG510"),
     ("AU no testimonial", ["AU"], _au_ready, _combine(_au_ready, _testimonial), "CG511"),
-    ("AU no retouching", ["AU"], _combine(_au_ready, _edit), _combine(_au_ready, _retouch), "CG512"),
+    ("AU no retouching", ["AU"], _combine(_au_ready, _exposure), _combine(_au_ready, _retouch), "CG512"),
     ("EU explicit consent", ["EU"], _eu_ready, _combine(_eu_ready, _set_consent("explicit_consent", False)), "CG513"),
     ("UK explicit consent", ["UK"], _eu_ready, _combine(_eu_ready, _set_consent("explicit_consent", None)), "CG513"),
     ("UK capture date", ["UK"], _eu_ready, _combine(_eu_ready, _no_capture_date), "CG514"),

@@ -32,7 +32,7 @@ cases:
     consent: C-2026-0001
     treatment: lip-filler
     sessions: 1
-    shows: {face: false, distinctive_marks: false}
+    shows: {face: false, name: false, distinctive_marks: false}
     caption: Fuller lips after one session.
     photos:
       - view: front
@@ -62,7 +62,7 @@ SECOND_CASE = """\
   - id: lips-001
     consent: C-2026-0002
     treatment: lip-filler
-    shows: {face: false, distinctive_marks: false}
+    shows: {face: false, name: false, distinctive_marks: false}
     photos:
       - view: front
         before: {src: photos/lips-001-before.jpg, alt: Lips before}
@@ -121,7 +121,10 @@ MANIFEST_ROWS: dict[str, Row] = {
     "CG101-top-level-key": Row("cases:\n", "casse: []\ncases:\n", [("CG101", 5, "casse")], "did you mean 'cases'?"),
     # CG102: a required field missing (at the line of the mapping that lacks it)
     "CG102-shows-missing": Row(
-        "    shows: {face: false, distinctive_marks: false}", "    area: lips", [("CG102", 6, "case lips-001.shows")], "'shows' is required"
+        "    shows: {face: false, name: false, distinctive_marks: false}",
+        "    area: lips",
+        [("CG102", 6, "case lips-001.shows")],
+        "'shows' is required",
     ),
     "CG102-alt-missing": Row(
         *side_pair("{src: photos/lips-001-before.jpg}"), [("CG102", 17, "case lips-001.photos.before.alt")], "'alt' is required"
@@ -159,8 +162,8 @@ MANIFEST_ROWS: dict[str, Row] = {
     ),
     # CG104: duplicates
     "CG104-duplicate-yaml-key": Row(
-        "{face: false, distinctive_marks: false}",
-        "{face: false, face: false, distinctive_marks: false}",
+        "{face: false, name: false, distinctive_marks: false}",
+        "{face: false, face: false, name: false, distinctive_marks: false}",
         [("CG104", 10, "face")],
         "duplicate key 'face'",
     ),

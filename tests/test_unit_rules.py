@@ -479,7 +479,18 @@ AUSTRALIA_READY = both(
 
 PACK_ROWS: dict[str, Row] = {
     "US-alone-adds-nothing": Row(both(packs(), TESTIMONIAL, on_case(procedures=None)), []),
-    "CG501-US-CA-declared-edit": Row(both(packs("US-CA"), on_case(photos__0__edits=["exposure"])), [in_case("CG501", "photos")]),
+    "CG501-US-CA-declared-edit": Row(both(packs("US-CA"), on_case(photos__0__edits=["white-balance"])), [in_case("CG501", "photos")]),
+    "CG501-US-CA-two-exposure-adjustments": Row(
+        both(packs("US-CA"), on_case(photos__0__edits=["exposure", "exposure"])), [in_case("CG501", "photos")]
+    ),
+    # Spec section 6: under US-CA any declared edit is an error, one exposure adjustment included (AU allows that one).
+    "CG501-US-CA-one-global-exposure-adjustment": Row(
+        both(packs("US-CA"), on_case(photos__0__edits=["exposure"])), [in_case("CG501", "photos")]
+    ),
+    "AU-two-exposure-adjustments": Row(
+        both(AUSTRALIA_READY, on_case(photos__0__edits=["exposure", "exposure"])), [in_case("CG512", "photos")]
+    ),
+    "CG512-AU-filter": Row(both(AUSTRALIA_READY, on_case(photos__0__edits=["filter"])), [in_case("CG512", "photos")]),
     "CG502-US-CA-procedures-not-listed": Row(both(packs("US-CA"), on_case(procedures=None)), [in_case("CG502", "procedures", CASE_START)]),
     "US-CA-unedited-with-procedures": Row(packs("US-CA"), []),
     "CG503-US-NY-testimonial": Row(both(packs("US-NY"), TESTIMONIAL), [in_case("CG503", "testimonial")]),

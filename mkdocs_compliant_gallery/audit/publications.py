@@ -43,6 +43,8 @@ class PublishedRecord:
     approval: dict[str, str] | None = None
     # The raw originals, relative to the project: a withdrawal must find them in git even after the case left the manifest.
     sources: list[str] = field(default_factory=list)
+    # Per photo: the edits declared on it (kind and note), an empty list when none.
+    edits: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -58,6 +60,8 @@ class BuildRecord:
     git: dict[str, Any] | None
     face_guard: dict[str, Any] = field(default_factory=dict)  # on or off, and the detector that scanned
     approval: dict[str, Any] = field(default_factory=dict)  # mode required (with file and approvers) or off
+    # Site images outside the gallery: path, source, hash, and the face check's verdict (or who reviewed it).
+    other_images: list[dict[str, Any]] = field(default_factory=list)
     published: list[PublishedRecord] = field(default_factory=list)
     removed: list[dict[str, str]] = field(default_factory=list)
     command: str = "build"  # the host command that made the build: build or gh-deploy

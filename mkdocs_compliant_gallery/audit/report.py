@@ -21,6 +21,7 @@ import jinja2
 from .. import __version__
 from ..catalogue import CG203, CG204
 from ..engine import GalleryBuild
+from ..images.others import OtherImage
 from ..images.pipeline import ProcessedImage
 from ..records.register import Consent
 from ..violations import Violation, count
@@ -179,6 +180,7 @@ class StatusReport:
     last_build: str = ""
     pages_scanned: bool = False
     tool_version: str = __version__
+    other_images: list[OtherImage] = field(default_factory=list)  # site images outside the gallery (CG310)
 
     def count(self, status: str) -> int:
         return sum(1 for row in self.rows if row.status == status)
@@ -374,6 +376,7 @@ def collect(gallery: GalleryBuild, site_name: str = "", now: dt.datetime | None 
     report.general = [_problem(v, scrub) for v in errors if v.case not in cases]
     report.unused = [UnusedConsent(u.consent, u.file, u.line, scrub(u.state)) for u in unused_consents(gallery)]
     report.orphan_receipts = [r for r in receipts if r.case not in cases]
+    report.other_images = list(gallery.other_images)
     return report
 
 
@@ -391,10 +394,14 @@ def text_summary(report: StatusReport) -> str:
         lines.append(f"  {row.status:<10} {row.case:<20} consent {row.consent or '-':<14} {_row_detail(row)}")
     for unused in report.unused:
         lines.append(f"  {'unused':<10} {'-':<20} consent {unused.consent:<14} used by no case; {unused.state}")
+    for image in report.other_images:
+        detail = f"reviewed by {image.reviewed_by}" if image.verdict == "reviewed" else image.verdict
+        lines.append(f"  {'image':<10} {image.path:<36} {detail} ({image.source})")
     lines.append(
         f"{count(len(report.rows), 'case')}: {report.count('published') + report.count('expiring')} published "
         f"({report.count('expiring')} expiring soon), {report.count('removed')} removed, {report.count('blocked')} blocked; "
-        f"{count(len(report.unused), 'consent')} used by no case"
+        f"{count(len(report.unused), 'consent')} used by no case; {count(len(report.other_images), 'site image')} outside the gallery, "
+        f"{sum(1 for image in report.other_images if image.verdict == 'face')} showing a face"
     )
     return "\n".join(lines)
 

@@ -1,6 +1,6 @@
 """The `compliant-gallery` command: `check`, `report`, `withdraw`, `approve`, `pending`, `suggest-redactions`, the
-takedown records and `verify`, on the same engine as the plugin, and `install-face-model`, which installs the face
-guard's model.
+takedown records, `verify` and `name-hashes`, on the same engine as the plugin, and `install-face-model`, which
+installs the face guard's model.
 
 Every command but `install-face-model` reads the `compliant-gallery` options of `./mkdocs.yml` (or `-f/--config-file`, as `mkdocs`
 does); MkDocs is used only to load and validate that file. Exit codes: 0 done and clean, 1 violations (or a
@@ -40,6 +40,7 @@ from ..audit.report import PatientRefLeakError, collect, expiring, patient_refs,
 from ..catalogue import CG112, CG211, CG406
 from ..engine import ApprovalReview, GalleryBuild
 from ..images import face_model, faces
+from ..images.others import RASTER_SUFFIXES
 from ..images.pipeline import ImageRejectedError, published_faces
 from ..output import browser
 from ..output.directives import code_masked
@@ -110,7 +111,31 @@ def prepare(project: Project) -> tuple[GalleryBuild, bool]:
             continue
         masked = code_masked(page.read_text(encoding="utf-8", errors="replace"))
         gallery.place_page(masked, masked, project.relative(page.resolve()), page.relative_to(docs).as_posix(), lambda name: name)
+    images, sources = _other_images(project)
+    gallery.page_problems.extend(gallery.check_other_images(images, sources))
     return gallery, True
+
+
+def _other_images(project: Project) -> tuple[dict[str, Path], dict[str, str]]:
+    """The raster images a build would publish from docs_dir and the theme, outside the gallery's inputs."""
+    from mkdocs.structure.files import get_files
+
+    settings = project.settings
+    files = get_files(project.config)
+    files.add_files_from_theme(project.config.theme.get_env(), project.config)
+    inputs = {settings.manifest.resolve(), settings.consents.resolve()}
+    photos = settings.photos.resolve()
+    images: dict[str, Path] = {}
+    sources: dict[str, str] = {}
+    for file in files:
+        if not file.abs_src_path or Path(file.dest_uri).suffix.lower() not in RASTER_SUFFIXES:
+            continue
+        path = Path(file.abs_src_path).resolve()
+        if path in inputs or path.is_relative_to(photos):
+            continue
+        images[file.dest_uri] = path
+        sources[file.dest_uri] = project.relative(path)
+    return images, sources
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -450,6 +475,31 @@ def _install_face_model(args: argparse.Namespace) -> int:
         print(f"  {path} (SHA-256 {face_model.FILES[path.name]}, as pinned)")
     if args.dir and Path(args.dir).expanduser() != face_model.default_folder():
         print(f"Builds look in {face_model.default_folder()}: set {face_model.FOLDER_ENV}={folder} for them to use this folder.")
+    return 0
+
+
+# -- name-hashes ----------------------------------------------------------------------------------------------
+
+
+def _name_hashes(args: argparse.Namespace) -> int:
+    import secrets
+
+    from ..rules.identifiers import name_hash, name_tokens
+
+    salt = args.salt
+    if salt is None:
+        project = load_project(args.config_file)
+        register = load_register(project.settings.consents, project.relative(project.settings.consents))
+        salt = register.name_salt
+        if salt is None:
+            raise UsageError(
+                f"{project.relative(project.settings.consents)} has no 'name_salt:'; add one at the top of the register "
+                f"(for example 'name_salt: {secrets.token_hex(16)}', kept private and never changed), or pass --salt"
+            )
+    tokens = list(dict.fromkeys(name_tokens(args.name)))
+    if not tokens:
+        raise UsageError("the name has no letters")
+    print("name_hashes: [" + ", ".join(name_hash(token, salt) for token in tokens) + "]")
     return 0
 
 
@@ -949,7 +999,7 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(
         dest="command",
         required=True,
-        metavar="{check,report,withdraw,approve,pending,suggest-redactions,purge-list,takedown-done,history,install-face-model,verify}",
+        metavar="{check,report,withdraw,approve,pending,suggest-redactions,purge-list,takedown-done,history,install-face-model,verify,name-hashes}",
     )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -1015,6 +1065,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"the Chromium to drive (default: {browser.DEFAULT_CHROMIUM})",
     )
+    hashes = command("name-hashes", "print a consent's 'name_hashes:' line for a patient's name (the name itself is never stored)")
+    hashes.add_argument("name", metavar="NAME", help='the patient\'s name as written, e.g. "Jane Doe"')
+    hashes.add_argument("--salt", help="the register's name_salt (default: read from the register)")
     return main_parser
 
 
@@ -1034,6 +1087,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "history": _history,
         "install-face-model": _install_face_model,
         "verify": _verify,
+        "name-hashes": _name_hashes,
     }
     try:
         return handlers[args.command](args)

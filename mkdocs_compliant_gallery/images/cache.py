@@ -95,6 +95,7 @@ def _read_entry(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Vio
                     return None
                 renditions.append(Rendition(r["fmt"], r["width"], r["height"], r["name"], str(path), digest))
             found = tuple((int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in entry.get("faces", []))
+            light = entry.get("light")
             images.append(
                 ProcessedImage(
                     entry["source_sha256"],
@@ -104,6 +105,7 @@ def _read_entry(folder: Path) -> tuple[ProcessedImage, ProcessedImage, tuple[Vio
                     entry.get("captured"),
                     bool(entry.get("face_scanned", False)),
                     found,
+                    (float(light[0]), float(light[1]), float(light[2])) if light else None,
                 )
             )
         violations = tuple(Violation(RULES[v["code"]], Where(**v["where"]), v["message"], v["fix"], v["case"]) for v in meta["violations"])
@@ -160,6 +162,7 @@ def _image_meta(image: ProcessedImage) -> dict[str, object]:
         "renditions": [{"fmt": r.fmt, "width": r.width, "height": r.height, "name": r.name} for r in image.renditions],
         "face_scanned": image.face_scanned,
         "faces": [list(box) for box in image.faces],
+        "light": list(image.light) if image.light else None,
     }
 
 

@@ -23,13 +23,13 @@ from pathlib import Path
 import PIL
 from PIL import Image, ImageCms, ImageDraw, UnidentifiedImageError, features
 
-from ..catalogue import CG111, CG209, CG301, CG302, CG303, CG304, CG305, CG306, CG307, CG308, CG601
+from ..catalogue import CG111, CG209, CG301, CG302, CG303, CG304, CG305, CG306, CG307, CG308, CG311, CG601
 from ..records.manifest import Box, Edit, ImageRef
 from ..settings import ImageSettings
 from ..violations import Violation, Where
-from . import faces, formats
+from . import compare, faces, formats
 from .identify import ADMITTED_NAMES, Identified, Kind, identify, structure_problem
-from .provenance import editing_software
+from .provenance import editing_software, generative_evidence
 from .workers import in_pool_worker
 
 try:  # HEIC/HEIF from phones; optional at import so the engine still loads without it
@@ -40,7 +40,7 @@ try:  # HEIC/HEIF from phones; optional at import so the engine still loads with
 except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
     HEIF_VERSION = None
 
-PIPELINE_VERSION = "4"  # 4: face scan results in meta.json
+PIPELINE_VERSION = "5"  # 4: face scan results in meta.json; 5: the published pixels' light (compare.py)
 PILLOW_VERSION = PIL.__version__
 # Encoder versions change output bytes: part of every cache key.
 LIBRARY_VERSIONS = {name: features.version(name) for name in ("jpg", "webp", "avif", "littlecms2")}
@@ -71,6 +71,7 @@ class ProcessedImage:
     captured: str | None = None  # the original's EXIF capture time, ISO 8601, when it has one
     face_scanned: bool = False  # the face guard looked at the published pixels
     faces: tuple[Box, ...] = ()  # what it found, in pixels of the upright original
+    light: compare.Light | None = None  # mean linear R, G, B of the published pixels, redactions left out
 
     def of_format(self, fmt: str) -> list[Rendition]:
         """The renditions in `fmt`, narrowest first."""
@@ -92,6 +93,7 @@ class PairJob:
     # Which photos (before, after) the face guard scans: those whose release does not allow the face.
     face_scan: tuple[bool, bool] = (False, False)
     face_detector: str = ""  # the detector's identity when any photo is scanned; part of the key
+    edits_line: int = 0  # the manifest line of the pair, where its `edits` are declared
 
     @property
     def images(self) -> tuple[ImageRef, ImageRef]:
@@ -141,6 +143,7 @@ class _Decoded:
     captured: dt.datetime | None
     editors: list[str] = field(default_factory=list)
     original_size: tuple[int, int] = (0, 0)  # upright, before any DCT downscaling
+    generative: list[str] = field(default_factory=list)  # metadata saying generative AI made or altered the pixels
 
 
 class OutputRejectedError(Exception):
@@ -232,8 +235,13 @@ def process_pair(job: PairJob, staged: Path, final: Path) -> PairResult:
             violations.append(face_violation(job, ref, item.original_size, boxes, where[ref.src]))
     try:
         outputs = [
-            replace(_encode_all(image, sizes, job.settings, staged, final, item), face_scanned=wanted, faces=boxes)
-            for item, image, wanted, boxes in zip(decoded, prepared, job.face_scan, found, strict=True)
+            replace(
+                _encode_all(image, sizes, job.settings, staged, final, item),
+                face_scanned=wanted,
+                faces=boxes,
+                light=compare.light_of(image, _published_mask(item, ref)),
+            )
+            for ref, item, image, wanted, boxes in zip(job.images, decoded, prepared, job.face_scan, found, strict=True)
         ]
     except EncoderFailedError as error:
         message = (
@@ -366,9 +374,10 @@ def _decode(ref: ImageRef, settings: ImageSettings, where: Where, case_id: str) 
             )
         ) from None
     editors = editing_software(exif, image, data)
+    generative = generative_evidence(image, data)
     captured = _capture_time(exif)
     srgb = _to_srgb(_upright(image, exif), image.info.get("icc_profile"))
-    return _Decoded(srgb, hashlib.sha256(data).hexdigest(), captured, editors, original_size)
+    return _Decoded(srgb, hashlib.sha256(data).hexdigest(), captured, editors, original_size, generative)
 
 
 def _not_a_photo(ref: ImageRef, found: Identified, where: Where, case_id: str) -> Violation:
@@ -556,6 +565,27 @@ def _redact_and_crop(decoded: _Decoded, ref: ImageRef, where: Where, case_id: st
     return image
 
 
+def _published_mask(decoded: _Decoded, ref: ImageRef) -> Image.Image | None:
+    """Which published pixels are the photo's own (255) rather than redaction (0), or None when nothing is redacted.
+
+    Made exactly as `_redact_and_crop` makes the pixels, so a black box does not count as a darker photo.
+    """
+    if not ref.redact:
+        return None
+    width, height = decoded.original_size
+    mask = Image.new("L", decoded.image.size, 255)
+    sx, sy = mask.width / width, mask.height / height
+    draw = ImageDraw.Draw(mask)
+    for x, y, w, h in ref.redact:
+        left, top = math.floor(x * sx), math.floor(y * sy)
+        right, bottom = math.ceil((x + w) * sx), math.ceil((y + h) * sy)
+        draw.rectangle((left, top, right - 1, bottom - 1), fill=0)
+    if ref.crop:
+        x, y, w, h = ref.crop
+        mask = mask.crop((round(x * sx), round(y * sy), round((x + w) * sx), round((y + h) * sy)))
+    return mask
+
+
 def published_faces(ref: ImageRef, settings: ImageSettings, extra_redact: tuple[Box, ...] = ()) -> tuple[tuple[Box, ...], tuple[int, int]]:
     """Faces the guard finds on the pixels `ref` publishes (its redactions plus `extra_redact`, then its crop).
 
@@ -645,9 +675,40 @@ def _encode(image: Image.Image, fmt: str, settings: ImageSettings) -> bytes:
     return buffer.getvalue()
 
 
+# Why a synthetic photo is refused everywhere, in every CG311 message.
+GENERATED_SOURCES = (
+    "a generated or AI-altered result is not the patient's result and misleads; New York GBL 396-b (from 2026-06-09) and the "
+    "EU AI Act Art. 50(4) (from 2026-08-02) require synthetic content to be disclosed, and AHPRA's 2025 guidelines for "
+    "cosmetic procedures ban it"
+)
+
+
 def _provenance(job: PairJob, before: _Decoded, after: _Decoded, where: dict[str, Where]) -> list[Violation]:
-    """CG304 undeclared editing and CG306 an "after" taken before its "before"."""
+    """CG311 generated photos, CG304 undeclared editing and CG306 an "after" taken before its "before"."""
     found = []
+    declared_generated = any(edit.kind == "generated" for edit in job.edits)
+    if declared_generated:
+        found.append(
+            Violation(
+                CG311,
+                Where(job.manifest_file, job.edits_line or job.before.line, f"case {job.case_id}.photos.edits"),
+                f"the pair declares 'generated' edits: {GENERATED_SOURCES}",
+                "publish the real, unaltered photos of the patient, or leave this case out of the gallery",
+                job.case_id,
+            )
+        )
+    else:
+        for ref, item in zip(job.images, (before, after), strict=True):
+            if item.generative:
+                found.append(
+                    Violation(
+                        CG311,
+                        where[ref.src],
+                        f"'{ref.src}' was made or altered by generative AI, its metadata says ({', '.join(item.generative)}): {GENERATED_SOURCES}",
+                        "publish the camera's original photo of the patient, or leave this case out of the gallery",
+                        job.case_id,
+                    )
+                )
     if not job.edits:
         for ref, item in zip(job.images, (before, after), strict=True):
             if item.editors:
@@ -656,7 +717,8 @@ def _provenance(job: PairJob, before: _Decoded, after: _Decoded, where: dict[str
                         CG304,
                         where[ref.src],
                         f"'{ref.src}' was edited with {', '.join(item.editors)} but the pair declares no edits",
-                        "declare the edits under 'edits:' (exposure, white-balance, colour, sharpen, retouch, composite, background), or use the unedited original",
+                        "declare the edits under 'edits:' (exposure, white-balance, colour, sharpen, retouch, composite, background, "
+                        "filter), or use the unedited original",
                         job.case_id,
                     )
                 )

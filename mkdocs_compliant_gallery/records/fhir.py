@@ -70,6 +70,8 @@ extensions with other urls are ignored unless they look like a revocation)
     `thirdPartyRemuneration`, `irrevocable` and `explicitConsent` valueBoolean; `representativeAuthority`,
     `supersededBy`, `expiryEvent` valueString; `eventOccurredOn` and `procedureOn` valueDate;
     `subjectAgeAtCapture` valueInteger -> the register fields of the same meaning (snake_case of the name).
+    `nameSalt` valueString -> name_salt, and `nameHashes` valueString (the hashes separated by spaces, commas or
+    semicolons) -> name_hashes.
 
 What a Consent lacks stays missing in the record, so the consent rules report it per case, naming the element
 to add (CG206 for the signed date, expiry, signer, statements, material connection, remuneration and
@@ -180,7 +182,10 @@ _TEXT_EXTENSIONS = {
     "representativeAuthority": "representative_authority",
     "supersededBy": "superseded_by",
     "expiryEvent": "expiry_event",
+    "nameSalt": "name_salt",
 }
+# A list in one valueString, items separated by spaces, commas or semicolons.
+_LIST_EXTENSIONS = {"nameHashes": "name_hashes"}
 _REVOCATION_EXTENSIONS = {"revokedOn": "revoked_on", "revocationReceivedOn": "revocation_received_on"}
 _DATE_EXTENSIONS = {**_REVOCATION_EXTENSIONS, "eventOccurredOn": "event_occurred_on", "procedureOn": "procedure_on"}
 _INTEGER_EXTENSIONS = {"subjectAgeAtCapture": "subject_age_at_capture"}
@@ -193,7 +198,7 @@ _GROUP_EXTENSIONS = {
         "remuneration": "remuneration",
     },
 }
-EXTENSIONS = (*_FLAG_EXTENSIONS, *_TEXT_EXTENSIONS, *_DATE_EXTENSIONS, *_INTEGER_EXTENSIONS, *_GROUP_EXTENSIONS)
+EXTENSIONS = (*_FLAG_EXTENSIONS, *_TEXT_EXTENSIONS, *_LIST_EXTENSIONS, *_DATE_EXTENSIONS, *_INTEGER_EXTENSIONS, *_GROUP_EXTENSIONS)
 # Names (of elements, or the last part of an extension URL) that say "revoked": never silently ignored.
 _LOOKS_REVOKED = re.compile(r"revok|revocation|withdr[ae]w", re.IGNORECASE)
 
@@ -213,6 +218,7 @@ FHIR_ELEMENTS: dict[str, str] = {
     "refuses": "Consent.provision.type",
     **{register: f"Consent.extension:{name}" for name, register in _FLAG_EXTENSIONS.items()},
     **{register: f"Consent.extension:{name}" for name, register in _TEXT_EXTENSIONS.items()},
+    **{register: f"Consent.extension:{name}" for name, register in _LIST_EXTENSIONS.items()},
     **{register: f"Consent.extension:{name}" for name, register in _DATE_EXTENSIONS.items()},
     **{register: f"Consent.extension:{name}" for name, register in _INTEGER_EXTENSIONS.items()},
     **{name: f"Consent.extension:{name}" for name in _GROUP_EXTENSIONS},
@@ -220,12 +226,13 @@ FHIR_ELEMENTS: dict[str, str] = {
 _VALUE_TYPES = {
     **dict.fromkeys(_FLAG_EXTENSIONS.values(), "valueBoolean"),
     **dict.fromkeys(_TEXT_EXTENSIONS.values(), "valueString"),
+    **dict.fromkeys(_LIST_EXTENSIONS.values(), "valueString"),
     **dict.fromkeys(_DATE_EXTENSIONS.values(), "valueDate"),
     **dict.fromkeys(_INTEGER_EXTENSIONS.values(), "valueInteger"),
 }
 _REGISTER_TO_EXTENSION = {
     register: name
-    for table in (_FLAG_EXTENSIONS, _TEXT_EXTENSIONS, _DATE_EXTENSIONS, _INTEGER_EXTENSIONS)
+    for table in (_FLAG_EXTENSIONS, _TEXT_EXTENSIONS, _LIST_EXTENSIONS, _DATE_EXTENSIONS, _INTEGER_EXTENSIONS)
     for name, register in table.items()
 }
 
@@ -929,6 +936,11 @@ class _ConsentReader:
                 text = self._value(extension, "valueString", str, path)
                 if text is not None and text.strip():
                     self.put(_TEXT_EXTENSIONS[name], text.strip(), extension.line, path)
+            elif name in _LIST_EXTENSIONS:
+                text = self._value(extension, "valueString", str, path)
+                items = re.split(r"[\s,;]+", text.strip()) if text else []
+                if items and items[0]:
+                    self.put(_LIST_EXTENSIONS[name], _located_list(items, extension.line), extension.line, path)
             elif name in _DATE_EXTENSIONS:
                 self._date_extension(extension, name, path)
             elif name in _INTEGER_EXTENSIONS:

@@ -89,6 +89,7 @@ class Treatment:
     typical_results: str | None
     line: int
     risks: str | None = None
+    allowed_claims: tuple[tuple[str, str], ...] = ()  # (phrase, reason) exempt from the claims lint in its title and text
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class ImageRef:
     redact: tuple[Box, ...]
     line: int
     face_review: FaceReview | None = None
+    alt_line: int = 0  # the line of its alt text, which errors about that text name
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ def _load_treatment(manifest: Manifest, treatments: Fields, key: str) -> None:
     entry = treatments.mapping(key)
     if entry is None:
         return
-    entry.reject_unknown({"title", "typical_results", "substantiation", "area", "risks"})
+    entry.reject_unknown({"title", "typical_results", "substantiation", "area", "risks", "allow_claims"})
     if not _valid_key(key):
         entry.problem(CG103, "", f"treatment key '{key}' is not a valid id", "use ASCII letters, digits, '.', '_' and '-'")
     manifest.treatments[key] = Treatment(
@@ -251,6 +253,7 @@ def _load_treatment(manifest: Manifest, treatments: Fields, key: str) -> None:
         typical_results=entry.text("typical_results"),
         line=treatments.line(key),
         risks=entry.text("risks"),
+        allowed_claims=_allowed_claims(entry),
     )
 
 
@@ -280,10 +283,9 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
     if shows_fields:
         shows_fields.reject_unknown(SHOWS_KEYS)
         for key in SHOWS_KEYS:
-            required = key != "name"
-            value = shows_fields.boolean(key, required=required)
+            value = shows_fields.boolean(key, required=True)
             # Identifiability is an explicit declaration: a missing answer counts as "yes".
-            shows[key] = required if value is None else value
+            shows[key] = True if value is None else value
     photos: list[PhotoPair] = []
     views: dict[str, int] = {}
     listed = fields.items("photos", required=True)
@@ -392,7 +394,16 @@ def _load_image(
     path = _resolve_photo(fields, src, manifest.photos_root, project_root, manifest.named)
     if path is None:
         return None
-    return ImageRef(src=src, path=path, alt=alt, crop=own_crop, redact=own_redact, line=fields.line("src"), face_review=own_review)
+    return ImageRef(
+        src=src,
+        path=path,
+        alt=alt,
+        crop=own_crop,
+        redact=own_redact,
+        line=fields.line("src"),
+        face_review=own_review,
+        alt_line=fields.line("alt"),
+    )
 
 
 def _resolve_photo(fields: Fields, src: str, photos_root: Path, project_root: Path, taken: set[Path]) -> Path | None:

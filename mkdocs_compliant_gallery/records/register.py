@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +42,13 @@ CONSENT_KEYS = {
     "subject_age_at_capture",
     "explicit_consent",
     "notes",
+    "name_hashes",
+    "name_salt",
 }
 ALLOW_KEYS = ("face", "name", "distinctive_marks", "testimonial")
 STATEMENT_KEYS = ("revocation", "conditioning", "redisclosure")
 SIGNERS = ("patient", "representative")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,10 @@ class Consent:
     in_force_from: dt.date | None = None  # provision.period.start
     exclusions: tuple[Exclusion, ...] = ()
     recipient_limits: tuple[RecipientLimit, ...] = ()
+    # Salted SHA-256 of each lower-cased token of the patient's name (rules/identifiers.py), and that salt:
+    # the register holds no name, yet the build can find one in public text.
+    name_hashes: tuple[str, ...] = ()
+    name_salt: str | None = None
     lines: dict[str, int] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)  # register field -> FHIR element path it came from
 
@@ -168,6 +176,7 @@ class Register:
     violations: list[Violation] = field(default_factory=list)
     loaded: bool = False
     refused: dict[str, Violation] = field(default_factory=dict)
+    name_salt: str | None = None  # the register's `name_salt:`, for every record that has no salt of its own
 
 
 def load_register(path: Path, shown: str) -> Register:
@@ -178,7 +187,7 @@ def load_register(path: Path, shown: str) -> Register:
     if suffix == ".csv":
         records = _csv_records(path, shown, register.violations)
     elif suffix in {".yml", ".yaml"}:
-        records = _yaml_records(path, shown, register.violations)
+        records, register.name_salt = _yaml_records(path, shown, register.violations)
     elif suffix in {".json", ".ndjson"}:
         records = fhir_records(path, shown, register.violations, register.refused)
     else:
@@ -196,7 +205,7 @@ def load_register(path: Path, shown: str) -> Register:
     register.loaded = True
     source = "csv" if suffix == ".csv" else "fhir" if suffix in {".json", ".ndjson"} else "yaml"
     for record in records:
-        consent = _parse_consent(record, shown, register.violations, source)
+        consent = _parse_consent(record, shown, register.violations, source, register.name_salt)
         if consent is None:
             continue
         if consent.id in register.consents:
@@ -214,11 +223,12 @@ def load_register(path: Path, shown: str) -> Register:
     return register
 
 
-def _yaml_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedMap] | None:
+def _yaml_records(path: Path, shown: str, sink: list[Violation]) -> tuple[list[LocatedMap] | None, str | None]:
+    """The records of a YAML register, and its top-level `name_salt` (None when absent or unusable)."""
     data, problems = load_yaml(path, shown)
     sink.extend(problems)
     if data is None and problems:
-        return None
+        return None, None
     if not isinstance(data, LocatedMap) or not isinstance(data.get("consents"), LocatedList):
         sink.append(
             Violation(
@@ -228,15 +238,17 @@ def _yaml_records(path: Path, shown: str, sink: list[Violation]) -> list[Located
                 "start the file with 'consents:' followed by one '- id: ...' entry per release",
             )
         )
-        return None
-    Fields(data, shown, "", sink).reject_unknown({"consents"})
+        return None, None
+    top = Fields(data, shown, "", sink)
+    top.reject_unknown({"consents", "name_salt"})
+    salt = top.text("name_salt")
     records: list[LocatedMap] = []
     for item, line in zip(data["consents"], data["consents"].item_lines, strict=True):
         if isinstance(item, LocatedMap):
             records.append(item)
         else:
             sink.append(Violation(CG103, Where(shown, line, "consents"), "each consent must be a mapping", "write '- id: ...'"))
-    return records
+    return records, salt
 
 
 def _csv_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedMap] | None:
@@ -291,7 +303,7 @@ def _csv_records(path: Path, shown: str, sink: list[Violation]) -> list[LocatedM
 
 
 def _is_list_column(column: str) -> bool:
-    return column.strip() in {"channels.permit", "channels.deny", "purposes", "scope.cases", "scope.images"}
+    return column.strip() in {"channels.permit", "channels.deny", "purposes", "scope.cases", "scope.images", "name_hashes"}
 
 
 def _located(values: dict[str, Any], line: int) -> LocatedMap:
@@ -308,19 +320,19 @@ def _located_list(values: list[Any], line: int) -> LocatedList:
     return result
 
 
-def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation], source: str) -> Consent | None:
+def _parse_consent(record: LocatedMap, shown: str, sink: list[Violation], source: str, register_salt: str | None) -> Consent | None:
     if isinstance(record, FhirRecord):
         if "id" not in record:
             return None  # the reader said so, in FHIR words
         # The field checks below speak of register fields; a FHIR register's clinic knows its element paths.
         found: list[Violation] = []
-        consent = _parse_fields(record, shown, found, source)
+        consent = _parse_fields(record, shown, found, source, register_salt)
         sink.extend(record.in_fhir_words(found))
         return consent
-    return _parse_fields(record, shown, sink, source)
+    return _parse_fields(record, shown, sink, source, register_salt)
 
 
-def _parse_fields(record: LocatedMap, shown: str, sink: list[Violation], source: str) -> Consent | None:
+def _parse_fields(record: LocatedMap, shown: str, sink: list[Violation], source: str, register_salt: str | None) -> Consent | None:
     fields = Fields(record, shown, "consents", sink)
     fields.reject_unknown(CONSENT_KEYS)
     consent_id = fields.identifier("id", required=True, fix="give the release its id from the signed form")
@@ -360,6 +372,7 @@ def _parse_fields(record: LocatedMap, shown: str, sink: list[Violation], source:
         fields.problem(CG103, "signer", f"signer '{signer}' is not one of {', '.join(SIGNERS)}", "write 'patient' or 'representative'")
     material, material_invalid = _material_connection(record.get("material_connection"))
     extras = record.extras if isinstance(record, FhirRecord) else None
+    name_hashes, name_salt = _name_hashes(fields, register_salt)
     return Consent(
         id=consent_id,
         file=shown,
@@ -395,9 +408,34 @@ def _parse_fields(record: LocatedMap, shown: str, sink: list[Violation], source:
         in_force_from=extras.in_force_from if extras else None,
         exclusions=extras.exclusions if extras else (),
         recipient_limits=extras.recipient_limits if extras else (),
+        name_hashes=name_hashes,
+        name_salt=name_salt,
         lines=dict(record.key_lines),
         paths=dict(record.key_paths) if isinstance(record, FhirRecord) else {},
     )
+
+
+def _name_hashes(fields: Fields, register_salt: str | None) -> tuple[tuple[str, ...], str | None]:
+    """`name_hashes` (64 hex digits each) and the salt they were made with: the record's own, else the register's."""
+    salt = fields.text("name_salt") or register_salt
+    hashes = fields.texts("name_hashes") or ()
+    good = tuple(value.lower() for value in hashes if _SHA256.match(value.lower()))
+    if len(good) != len(hashes):
+        fields.problem(
+            CG103,
+            "name_hashes",
+            "each name hash must be a SHA-256 written as 64 hexadecimal digits",
+            "make them with 'compliant-gallery name-hashes \"First Last\"', which uses the register's name_salt",
+        )
+    if good and salt is None:
+        fields.problem(
+            CG102,
+            "name_hashes",
+            "name_hashes are given but no name_salt says how they were salted",
+            "add 'name_salt:' at the top of the register (YAML), a name_salt column (CSV) or the nameSalt extension (FHIR)",
+        )
+        return (), None
+    return good, salt
 
 
 def _parse_scope(fields: Fields | None) -> ConsentScope:

@@ -20,6 +20,7 @@ from ..records.manifest import Case
 from ..records.register import STATEMENT_KEYS, Consent, ConsentScope, Register
 from ..violations import Rule, Severity, Violation, Where, did_you_mean
 from .context import Rules, at_case, at_consent
+from .disclosures import caption_testimonial
 
 MARKETING_PURPOSES = {"marketing", "advertising", "HMARKT"}
 STATEMENT_WORDING = {
@@ -631,7 +632,8 @@ def _comeback(case: Case, consent: Consent, history: PublicationHistory) -> list
 def _identifiability(case: Case, consent: Consent) -> list[Violation]:
     """CG209: what the photos and text show against what the release allows."""
     shown = dict(case.shows)
-    shown["testimonial"] = case.testimonial is not None
+    quoted = caption_testimonial(case.caption)
+    shown["testimonial"] = case.testimonial is not None or quoted is not None
     labels = {
         "face": "the face",
         "name": "the patient's name",
@@ -644,15 +646,20 @@ def _identifiability(case: Case, consent: Consent) -> list[Violation]:
             found.append(
                 Violation(
                     CG209,
-                    case.where("testimonial" if key == "testimonial" else "shows"),
-                    f"case shows {label} but the release does not allow it",
+                    case.where(_testimonial_key(case) if key == "testimonial" else "shows"),
+                    f"case shows {label} but the release does not allow it"
+                    + (f" (the caption is one: {quoted})" if key == "testimonial" and case.testimonial is None else ""),
                     "crop or redact the photos (then set shows." + key + ": false)"
                     if key != "testimonial"
-                    else "remove the testimonial, or obtain a release that allows one",
+                    else "remove the testimonial (or the quotation from the caption), or obtain a release that allows one",
                     case.id,
                 )
             )
     return found
+
+
+def _testimonial_key(case: Case) -> str:
+    return "testimonial" if case.testimonial is not None else "caption"
 
 
 def needs_face_check(consent: Consent | None) -> bool:

@@ -12,6 +12,7 @@ from ..violations import Severity, Violation
 from .consent import NO_HISTORY, consent_violations, taken_down
 from .context import Rules
 from .disclosures import GUARANTEE_WORDS, disclosure_violations
+from .identifiers import case_text_violations
 from .jurisdictions import pack_violations
 
 
@@ -52,6 +53,7 @@ def decide(case: Case, register: Register, treatment: Treatment | None, rules: R
         ended_on = down.ended_on if down is not None else None
     else:
         found.extend(disclosure_violations(case, consent, treatment, GUARANTEE_WORDS + rules.claims_forbidden))
+        found.extend(case_text_violations(case, consent))
         if consent is not None and treatment is not None:
             found.extend(pack_violations(case, consent, treatment, rules))
     return Decision(case, consent, tuple(found), ended_on)

@@ -15,6 +15,7 @@ from ..records.manifest import Case, Treatment
 from ..records.register import Consent
 from ..violations import Rule, Violation, Where
 from .context import Rules, at_case, at_consent
+from .disclosures import caption_testimonial
 
 # AHPRA's guidelines for advertising cosmetic procedures ask for this warning, prominently.
 AU_WARNING = (
@@ -23,29 +24,45 @@ AU_WARNING = (
 )
 CA_RESULTS_STATEMENT = "Results may not occur for all patients."
 MODEL_LABEL = "The person shown is a model, not a patient of this clinic."
-RETOUCHING = {"retouch", "composite", "background"}
+# Crop, resize and redaction are not declared edits (the manifest's `crop` and `redact` do them on the published
+# pixels). Under AU one whole-frame exposure adjustment (EAFPS' "levels") is allowed besides; under US-CA, whose
+# B&P Code 651 treats any alteration as misleading, no declared edit is (spec, section 6). `generated` is CG311
+# everywhere, so it is left to that rule.
+AU_ALLOWED_EDIT = "exposure"
 
 
 Pack = Callable[[Case, Consent, Treatment, Rules], list[Violation]]
 
 
-def _declared_edits(case: Case) -> list[str]:
-    return sorted({edit.kind for pair in case.photos for edit in pair.edits})
+def refused_edits(case: Case, allowed: str | None) -> list[str]:
+    """Declared edits beyond `allowed` (one per photo pair; None: none at all), `generated` aside (CG311)."""
+    found: set[str] = set()
+    for pair in case.photos:
+        kinds = [edit.kind for edit in pair.edits if edit.kind != "generated"]
+        found.update(kind for kind in kinds if kind != allowed)
+        if allowed is not None and kinds.count(allowed) > 1:
+            found.add(f"{allowed}, more than once")
+    return sorted(found)
+
+
+def _edit_violation(case: Case, code: Rule, source: str, allowed: str | None) -> list[Violation]:
+    edits = refused_edits(case, allowed)
+    if not edits:
+        return []
+    kept = "crop, resize and redaction are allowed" + (f", and one global {allowed} adjustment ('edits: [{allowed}]')" if allowed else "")
+    return [
+        at_case(
+            case,
+            code,
+            "photos",
+            f"declared edits ({', '.join(edits)}) alter what the photos show ({source})",
+            f"publish the unedited originals: {kept}",
+        )
+    ]
 
 
 def _california(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
-    found = []
-    edits = _declared_edits(case)
-    if edits:
-        found.append(
-            at_case(
-                case,
-                CG501,
-                "photos",
-                f"declared edits ({', '.join(edits)}) alter the photos; California treats any alteration as misleading (B&P Code 651(b)(3))",
-                "publish the unedited originals (crop, resize and redaction are allowed)",
-            )
-        )
+    found = _edit_violation(case, CG501, "California treats any alteration as misleading, B&P Code 651(b)(3)", None)
     if not case.procedures:
         found.append(
             at_case(
@@ -61,15 +78,29 @@ def _california(case: Case, consent: Consent, treatment: Treatment, rules: Rules
 
 def _testimonial_ban(code: Rule, source: str) -> Pack:
     def check(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
-        if case.testimonial is None:
-            return []
-        return [at_case(case, code, "testimonial", f"testimonials are not allowed ({source})", "remove the testimonial from the case")]
+        found = []
+        if case.testimonial is not None:
+            found.append(
+                at_case(case, code, "testimonial", f"testimonials are not allowed ({source})", "remove the testimonial from the case")
+            )
+        quoted = caption_testimonial(case.caption)
+        if quoted is not None:
+            found.append(
+                at_case(
+                    case,
+                    code,
+                    "caption",
+                    f"the caption reads as a testimonial ({quoted}); testimonials are not allowed ({source})",
+                    "describe the result in the clinic's own words: no quotation, attribution or first person",
+                )
+            )
+        return found
 
     return check
 
 
 def _texas(case: Case, consent: Consent, treatment: Treatment, rules: Rules) -> list[Violation]:
-    if case.testimonial is not None and not consent.material_connection_recorded:
+    if (case.testimonial is not None or caption_testimonial(case.caption) is not None) and not consent.material_connection_recorded:
         return [
             at_consent(
                 case,
@@ -158,17 +189,7 @@ def _australia(case: Case, consent: Consent, treatment: Treatment, rules: Rules)
                 case.id,
             )
         )
-    retouched = sorted(RETOUCHING.intersection(_declared_edits(case)))
-    if retouched:
-        found.append(
-            at_case(
-                case,
-                CG512,
-                "photos",
-                f"retouched photos ({', '.join(retouched)}) may not be used ({source})",
-                "publish unretouched originals",
-            )
-        )
+    found.extend(_edit_violation(case, CG512, source, AU_ALLOWED_EDIT))
     return found
 
 

@@ -23,7 +23,9 @@ from ...settings import (
     JURISDICTIONS,
     MANIFEST,
     ORIGINALS_IN_GIT,
+    OTHER_IMAGES,
     ImageSettings,
+    ReviewedImage,
     Settings,
     default_of,
     resolve_build_date,
@@ -124,6 +126,43 @@ class Approvers(opt.ListOfItems[str]):
         return names
 
 
+class ReviewedImages(BaseConfigOption[tuple[ReviewedImage, ...]]):
+    """`other_images_reviewed`: site images outside the gallery that a person checked, each with who did."""
+
+    KEYS = ("path", "reviewed_by", "reason", "sha256")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default = ()
+
+    def run_validation(self, value: object) -> tuple[ReviewedImage, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, (list, tuple)):
+            raise ValidationError("expected a list of {path: ..., reviewed_by: ..., reason: ...}")
+        reviewed = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise ValidationError(f"entry {index + 1}: expected {{path: ..., reviewed_by: ..., reason: ...}}, got {item!r}")
+            unknown = sorted(set(map(str, item)) - set(self.KEYS))
+            if unknown:
+                raise ValidationError(f"entry {index + 1}: CG101 unknown key '{unknown[0]}' (keys: {', '.join(self.KEYS)})")
+            for key in ("path", "reviewed_by"):
+                if not isinstance(item.get(key), str) or not item[key].strip():
+                    raise ValidationError(
+                        f"entry {index + 1}: '{key}' is required: the image's path in the site and the person who checked it"
+                    )
+            reviewed.append(
+                ReviewedImage(
+                    item["path"].strip(),
+                    item["reviewed_by"].strip(),
+                    str(item.get("reason") or "").strip(),
+                    str(item.get("sha256") or "").strip(),
+                )
+            )
+        return tuple(reviewed)
+
+
 class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     """Options of the `compliant-gallery` plugin; paths are relative to mkdocs.yml."""
 
@@ -146,6 +185,8 @@ class GalleryConfig(Config):  # type: ignore[no-untyped-call]
     claims_forbidden = opt.ListOfItems(opt.Type(str), default=list(default_of(Settings, "claims_forbidden")))
     face_guard = opt.Type(bool, default=default_of(Settings, "face_guard"))
     originals_in_git = opt.Choice(ORIGINALS_IN_GIT, default=default_of(Settings, "originals_in_git"))
+    other_images = opt.Choice(OTHER_IMAGES, default=default_of(Settings, "other_images"))  # a face outside the gallery (CG310)
+    other_images_reviewed = ReviewedImages()
 
     # Review: `required` publishes a case only as someone approved it (`compliant-gallery approve`)
     approval = ApprovalMode(default=default_of(Settings, "approval"))
@@ -212,6 +253,8 @@ def settings_from(options: GalleryConfig, config_file: str | None, site_url: str
         cli_config=cli_config_option(config_file),
         site_url=site_url or None,
         originals_in_git=options.originals_in_git,
+        other_images=options.other_images,
+        other_images_reviewed=tuple(options.other_images_reviewed),
     )
 
 

@@ -65,6 +65,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         self.problems_url = ""
         self.tally: WarningTally | None = None
         self.sources: dict[str, Path] = {}  # site path -> the clinic's file it was built from (pages, stylesheets)
+        self.image_sources: dict[str, str] = {}  # site path -> project-relative source of every file with one (CG310)
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> tuple[Any, Any]:
         """MkDocs only warns about unknown options; a misspelt option here could disable a check, so it fails."""
@@ -196,7 +197,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         def url_for(name: str) -> str:
             return get_relative_url(f"{IMAGE_FOLDER}/{name}", page.url)
 
-        placed = self.gallery.place_page(html, page.markdown or "", _page_path(page, config), page.url, url_for, self.preview)
+        placed = self.gallery.place_page(html, _page_source(page), _page_path(page, config), page.url, url_for, self.preview)
         for mention in placed.removed:
             # A case= directive now shows nothing: worth a line. A list that got shorter is expected.
             level = log.info if mention.named else log.debug
@@ -212,6 +213,12 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         for site_path, cached in sorted(self.gallery.image_files().items()):
             files.append(File.generated(config, site_path, abs_src_path=cached))
         self.sources = _clinic_sources(files, config)
+        root = Path(config.config_file_path or ".").resolve().parent
+        self.image_sources = {
+            file.dest_uri: display_path(Path(file.abs_src_path).resolve(), root)
+            for file in files
+            if file.abs_src_path and not file.generated_by
+        }
         self.writing = True
         return env
 
@@ -240,9 +247,17 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         if self.preview is not None:
             self._finish_preview(gallery, self.preview, config)
             return
-        problems = gallery.page_problems + gallery.guard(Path(config.site_dir), self.sources)
+        problems = [*gallery.page_problems, *gallery.check_site_images(Path(config.site_dir), self.image_sources)]
+        problems += gallery.guard(Path(config.site_dir), self.sources)
         for note in gallery.unchecked_stylesheets:
             log.info(f"not checked for hidden disclosures (not part of the site): {note}")
+        if gallery.other_images:
+            log.info(
+                f"{len(gallery.other_images)} site images outside the gallery checked for faces "
+                f"({gallery.other_images_scanned} scanned, the others known from the cache or reviewed)"
+            )
+        for warning in gallery.site_warnings:
+            log.warning(warning.format())
         if problems:
             clean_directory(config.site_dir)
             raise PluginError(report(problems, "compliant-gallery: the built site failed verification and was emptied"))
@@ -313,8 +328,9 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
     def _finish_preview(self, gallery: GalleryBuild, preview: Preview, config: MkDocsConfig) -> None:
         """Serve mode: guard the site as a real build would have written it, then add the preview markup."""
         site = Path(config.site_dir)
+        image_problems = gallery.check_site_images(site, self.image_sources)
         guard_problems = gallery.guard(site, self.sources)
-        problems = self.gallery_errors + gallery.page_problems + guard_problems
+        problems = self.gallery_errors + gallery.page_problems + image_problems + guard_problems
         self._log_preview(gallery, problems, config.config_file_path or "")
         if guard_problems:
             # A real build would empty site/ and fail: serve one page that says why, nothing else.
@@ -481,6 +497,16 @@ def _clinic_sources(files: Files, config: MkDocsConfig) -> dict[str, Path]:
         if any(path.is_relative_to(folder) for folder in own):
             sources[file.dest_uri] = path
     return sources
+
+
+def _page_source(page: Page) -> str:
+    """The page as its author wrote it, front matter included, so that lines named in errors are the file's lines."""
+    if page.file.abs_src_path:
+        try:
+            return Path(page.file.abs_src_path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            pass
+    return page.markdown or ""
 
 
 def _page_path(page: Page, config: MkDocsConfig) -> str:
