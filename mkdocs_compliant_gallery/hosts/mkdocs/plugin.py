@@ -253,7 +253,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             log.info(f"not checked for hidden disclosures (not part of the site): {note}")
         if gallery.other_images:
             log.info(
-                f"{len(gallery.other_images)} site images outside the gallery checked for faces "
+                f"{count(len(gallery.other_images), 'site image')} outside the gallery checked for faces "
                 f"({gallery.other_images_scanned} scanned, the others known from the cache or reviewed)"
             )
         for warning in gallery.site_warnings:
