@@ -36,10 +36,12 @@ HOST_MODULES = {
     "test_hidden_disclosures",
     "test_hosts",
     "test_neighbours",
+    "test_other_images",
     "test_preview",
     "test_records",
     "test_sample_site",
     "test_speaks",
+    "test_truthful_text",
     "test_withdrawal",
 }
 HOST_FREE_MODULES = {
@@ -49,7 +51,9 @@ HOST_FREE_MODULES = {
     "test_canaries",
     "test_catalogue",
     "test_cli",
+    "test_comparable",
     "test_corpus",
+    "test_edits",
     "test_faces",
     "test_fail_closed",
     "test_fhir",

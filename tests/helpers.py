@@ -104,6 +104,13 @@ def git(*args: str, cwd: Path, input_text: str | None = None) -> str:
     return subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True, input=input_text).stdout
 
 
+def cli_in_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`compliant-gallery ARGS` in `cwd`, with git as GIT_ENV sets it up (for the commands that read the repository)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs_compliant_gallery", *args], cwd=cwd, env=GIT_ENV, capture_output=True, text=True, timeout=300
+    )
+
+
 TREATMENTS: dict[str, Any] = {
     "lip-filler": {
         "title": "Lip filler",
@@ -595,3 +602,40 @@ def fhir_consent(
     if last_updated:
         resource["meta"] = {"lastUpdated": last_updated}
     return resource
+
+
+# -- table rows: a valid project changed by one or more mutations ---------------------------------------------
+
+Mutation = Callable[[Project], None]
+
+
+def all_of(*mutations: Mutation) -> Mutation:
+    """One mutation made of several, applied in order."""
+
+    def mutate(project: Project) -> None:
+        for mutation in mutations:
+            mutation(project)
+
+    return mutate
+
+
+def under_packs(*names: str) -> Mutation:
+    """The rule packs `names`, with what each asks of an otherwise valid project: AU a registration number, risks
+    and the patient's age; EU explicit consent; CA-ON the procedure's date, before the release was signed."""
+
+    def mutate(project: Project) -> None:
+        project.options["jurisdictions"] = list(names)
+        if "AU" in names:
+            project.options["practitioner_registration"] = "MED0001234567"
+            for treatment in project.manifest["treatments"].values():
+                treatment["risks"] = "Bruising and swelling for a few days."
+            for record in project.consents:
+                record["subject_age_at_capture"] = 34
+        if "EU" in names:
+            for record in project.consents:
+                record["explicit_consent"] = True
+        if "CA-ON" in names:
+            for record in project.consents:
+                record["procedure_on"] = "2026-02-20"
+
+    return mutate

@@ -152,7 +152,7 @@ def _one_case_per_file(project: Project, files: dict[str, bytes]) -> dict[str, s
                 "id": case_id,
                 "consent": f"C-{index:04d}",
                 "treatment": "t",
-                "shows": {"face": False, "distinctive_marks": False},
+                "shows": {"face": False, "name": False, "distinctive_marks": False},
                 "photos": [pair],
             }
         )

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import GIT_ENV, HOST_CLI, Project, add_copying_hook, git
+from tests.helpers import GIT_ENV, HOST_CLI, Project, add_copying_hook, cli_in_git, git
 
 
 def clinic_repository(project: Project) -> Path:
@@ -79,17 +78,6 @@ def test_a_failing_build_never_reaches_the_remote(project: Project, how: str) ->
 # -- a withdrawal reaches the deploy branch: no commit of it keeps the withdrawn files --------------------------------
 
 
-def cli(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs_compliant_gallery", *args],
-        cwd=project.root,
-        env=GIT_ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def deployed_blobs(repository: Path) -> dict[str, str]:
     """Path -> blob id of every file of gh-pages as the remote has it now."""
     listing = git("ls-tree", "-r", "gh-pages", cwd=repository)
@@ -132,7 +120,7 @@ def test_after_a_withdrawal_gh_deploy_refuses_to_keep_history_and_no_history_for
     others = {path for path in deployed_blobs(remote) if path.startswith("assets/compliant-gallery/img/")} - set(withdrawn)
 
     # The documented takedown: record the withdrawal, then deploy.
-    recorded = cli(project, "withdraw", "C-2026-0002", "--received", "2026-11-20")
+    recorded = cli_in_git(project.root, "withdraw", "C-2026-0002", "--received", "2026-11-20")
     assert recorded.returncode == 0, recorded.stderr
     assert "mkdocs gh-deploy --no-history" in recorded.stdout
     head, lines = pages_head(remote), log_lines(project)
@@ -161,7 +149,7 @@ def test_after_a_withdrawal_gh_deploy_refuses_to_keep_history_and_no_history_for
         "force": False,
     }
 
-    history = json.loads(cli(project, "history", "lips-002", "--json").stdout)
+    history = json.loads(cli_in_git(project.root, "history", "lips-002", "--json").stdout)
     assert [(event["event"], event["command"]) for event in history["events"]] == [("published", "gh-deploy"), ("stopped", "gh-deploy")]
     assert history["events"][0]["commit"] == git("rev-parse", "HEAD", cwd=project.root).strip()
 
@@ -177,7 +165,7 @@ def test_force_alone_keeps_the_history_and_is_refused_too(project: Project) -> N
     remote = clinic_repository(project)
     assert deploy(project, "--force").returncode == 0
     withdrawn = case_blobs(project, remote, "lips-002")
-    assert cli(project, "withdraw", "C-2026-0002", "--received", "2026-11-20").returncode == 0
+    assert cli_in_git(project.root, "withdraw", "C-2026-0002", "--received", "2026-11-20").returncode == 0
     head = pages_head(remote)
     refused = deploy(project, "--force")
     assert_refused(refused, "gh-deploy -f mkdocs.yml --ignore-version --force --no-history")
@@ -235,7 +223,7 @@ def test_no_history_without_the_remote_tracking_branch_is_refused_with_the_branc
     assert deploy(project).returncode == 0
     withdrawn = case_blobs(project, remote, "lips-002")
     git("update-ref", "-d", "refs/remotes/origin/gh-pages", cwd=project.root)
-    assert cli(project, "withdraw", "C-2026-0002", "--received", "2026-11-20").returncode == 0
+    assert cli_in_git(project.root, "withdraw", "C-2026-0002", "--received", "2026-11-20").returncode == 0
     refused = deploy(project, "--no-history")
     assert_refused(refused, "git branch -D gh-pages && ")
     assert "'origin/gh-pages' is not known in this checkout" in refused.stderr

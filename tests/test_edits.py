@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,9 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from mkdocs_compliant_gallery.images import provenance
-from tests.helpers import Project, assert_nothing_published, cards_of
+from tests.helpers import Mutation, Project, all_of, assert_nothing_published, cards_of, under_packs
 from tests.photos import draw
 
-Mutation = Callable[[Project], None]
 MANIFEST = "gallery/manifest.yml"
 IPTC_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
@@ -152,30 +150,6 @@ def _edits(*kinds: object) -> Mutation:
     return mutate
 
 
-def _packs(*names: str) -> Mutation:
-    def mutate(project: Project) -> None:
-        project.options["jurisdictions"] = list(names)
-        if "AU" in names:
-            project.options["practitioner_registration"] = "MED0001234567"
-            for treatment in project.manifest["treatments"].values():
-                treatment["risks"] = "Bruising and swelling for a few days."
-            for record in project.consents:
-                record["subject_age_at_capture"] = 34
-        if "EU" in names:
-            for record in project.consents:
-                record["explicit_consent"] = True
-
-    return mutate
-
-
-def _all(*mutations: Mutation) -> Mutation:
-    def mutate(project: Project) -> None:
-        for mutation in mutations:
-            mutation(project)
-
-    return mutate
-
-
 @dataclass(frozen=True)
 class Row:
     mutate: Mutation
@@ -185,13 +159,15 @@ class Row:
 
 ROWS: dict[str, Row] = {
     "CG311-generated-declared": Row(_edits("generated"), ("CG311",), "- view: front"),
-    "CG311-generated-declared-under-EU": Row(_all(_packs("EU"), _edits({"kind": "generated", "note": "sky"})), ("CG311",), "- view: front"),
-    "CG311-generated-declared-with-other-edits-under-US-NY": Row(
-        _all(_packs("US", "US-NY"), _edits("exposure", "generated")), ("CG311",), "- view: front"
+    "CG311-generated-declared-under-EU": Row(
+        all_of(under_packs("EU"), _edits({"kind": "generated", "note": "sky"})), ("CG311",), "- view: front"
     ),
-    "CG512-filter-under-AU": Row(_all(_packs("AU"), _edits("filter")), ("CG512",), "photos:"),
-    "CG501-white-balance-under-US-CA": Row(_all(_packs("US", "US-CA"), _edits("white-balance")), ("CG501",), "photos:"),
-    "CG501-one-exposure-adjustment-under-US-CA": Row(_all(_packs("US", "US-CA"), _edits("exposure")), ("CG501",), "photos:"),
+    "CG311-generated-declared-with-other-edits-under-US-NY": Row(
+        all_of(under_packs("US", "US-NY"), _edits("exposure", "generated")), ("CG311",), "- view: front"
+    ),
+    "CG512-filter-under-AU": Row(all_of(under_packs("AU"), _edits("filter")), ("CG512",), "photos:"),
+    "CG501-white-balance-under-US-CA": Row(all_of(under_packs("US", "US-CA"), _edits("white-balance")), ("CG501",), "photos:"),
+    "CG501-one-exposure-adjustment-under-US-CA": Row(all_of(under_packs("US", "US-CA"), _edits("exposure")), ("CG501",), "photos:"),
     "CG304-lightroom-with-the-old-xap-prefix": Row(_after_jpeg(xmp_packet=LIGHTROOM_XAP), ("CG304",), "src: photos/lips-001-after.jpg"),
     "CG304-CG311-iptc-trained-algorithmic-media": Row(
         _after_jpeg(xmp_packet=source_type_xmp("trainedAlgorithmicMedia")), ("CG304", "CG311"), "src: photos/lips-001-after.jpg"
@@ -200,7 +176,9 @@ ROWS: dict[str, Row] = {
         _after_png(xmp_packet=source_type_xmp("compositeWithTrainedAlgorithmicMedia")), ("CG311",), "src: photos/lips-001-after.png"
     ),
     "CG311-iptc-synthetic-even-with-edits-declared": Row(
-        _all(_after_jpeg(xmp_packet=source_type_xmp("compositeSynthetic")), _edits("retouch")), ("CG311",), "src: photos/lips-001-after.jpg"
+        all_of(_after_jpeg(xmp_packet=source_type_xmp("compositeSynthetic")), _edits("retouch")),
+        ("CG311",),
+        "src: photos/lips-001-after.jpg",
     ),
     "CG304-iptc-minor-human-edits": Row(
         _after_jpeg(xmp_packet=source_type_xmp("minorHumanEdits")), ("CG304",), "src: photos/lips-001-after.jpg"
@@ -213,8 +191,8 @@ ROWS: dict[str, Row] = {
     ),
     "c2pa-camera-capture-passes": Row(_after_jpeg(store=c2pa_store(CAMERA_ACTIONS))),
     "iptc-digital-capture-passes": Row(_after_jpeg(xmp_packet=source_type_xmp("digitalCapture"))),
-    "one-exposure-adjustment-passes-under-AU": Row(_all(_packs("AU"), _edits("exposure"))),
-    "declared-edits-cover-editing-software": Row(_all(_after_jpeg(xmp_packet=LIGHTROOM_XAP), _edits("exposure"))),
+    "one-exposure-adjustment-passes-under-AU": Row(all_of(under_packs("AU"), _edits("exposure"))),
+    "declared-edits-cover-editing-software": Row(all_of(_after_jpeg(xmp_packet=LIGHTROOM_XAP), _edits("exposure"))),
 }
 
 

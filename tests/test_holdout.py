@@ -61,7 +61,7 @@ def _project(root: Path, files: list[Path]) -> tuple[Project, dict[str, Path]]:
                 "id": case_id,
                 "consent": f"C-{index:04d}",
                 "treatment": "t",
-                "shows": {"face": True, "distinctive_marks": False},
+                "shows": {"face": True, "name": False, "distinctive_marks": False},
                 "photos": [pair],
             }
         )

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from tests.helpers import Project, cards_of
+from tests.helpers import Mutation, Project, all_of, cards_of
 from tests.photos import Planted
-
-Mutation = Callable[[Project], None]
 
 
 def _testimonial(project: Project) -> None:
@@ -51,14 +47,6 @@ def _eu_ready(project: Project) -> None:
         consent["explicit_consent"] = True
 
 
-def _combine(*mutations: Mutation) -> Mutation:
-    def mutate(project: Project) -> None:
-        for mutation in mutations:
-            mutation(project)
-
-    return mutate
-
-
 def _set_consent(key: str, value: object) -> Mutation:
     def mutate(project: Project) -> None:
         if value is None:
@@ -87,21 +75,21 @@ RULES: list[tuple[str, list[str], Mutation, Mutation, str]] = [
         "US-TX testimonial compensation",
         ["US", "US-TX"],
         _testimonial,
-        _combine(_testimonial, _set_consent("material_connection", None)),
+        all_of(_testimonial, _set_consent("material_connection", None)),
         "CG504",
     ),
-    ("CA-ON consent after procedure", ["CA-ON"], _on_ready, _combine(_on_ready, _set_consent("procedure_on", "2026-03-05")), "CG505"),
-    ("CA-ON procedure date recorded", ["CA-ON"], _on_ready, _combine(_on_ready, _set_consent("procedure_on", None)), "CG505"),
-    ("CA-ON no testimonial", ["CA-ON"], _on_ready, _combine(_on_ready, _testimonial), "CG507"),
-    ("AU subject 18 or older", ["AU"], _au_ready, _combine(_au_ready, _set_consent("subject_age_at_capture", 17)), "CG508"),
-    ("AU age recorded", ["AU"], _au_ready, _combine(_au_ready, _set_consent("subject_age_at_capture", None)), "CG508"),
-    ("AU registration number", ["AU"], _au_ready, _combine(_au_ready, lambda p: p.options.update(practitioner_registration=None)), "CG509"),
-    ("AU risk information", ["AU"], _au_ready, _combine(_au_ready, lambda p: p.manifest["treatments"]["lip-filler"].pop("risks")), "CG510"),
-    ("AU no testimonial", ["AU"], _au_ready, _combine(_au_ready, _testimonial), "CG511"),
-    ("AU no retouching", ["AU"], _combine(_au_ready, _exposure), _combine(_au_ready, _retouch), "CG512"),
-    ("EU explicit consent", ["EU"], _eu_ready, _combine(_eu_ready, _set_consent("explicit_consent", False)), "CG513"),
-    ("UK explicit consent", ["UK"], _eu_ready, _combine(_eu_ready, _set_consent("explicit_consent", None)), "CG513"),
-    ("UK capture date", ["UK"], _eu_ready, _combine(_eu_ready, _no_capture_date), "CG514"),
+    ("CA-ON consent after procedure", ["CA-ON"], _on_ready, all_of(_on_ready, _set_consent("procedure_on", "2026-03-05")), "CG505"),
+    ("CA-ON procedure date recorded", ["CA-ON"], _on_ready, all_of(_on_ready, _set_consent("procedure_on", None)), "CG505"),
+    ("CA-ON no testimonial", ["CA-ON"], _on_ready, all_of(_on_ready, _testimonial), "CG507"),
+    ("AU subject 18 or older", ["AU"], _au_ready, all_of(_au_ready, _set_consent("subject_age_at_capture", 17)), "CG508"),
+    ("AU age recorded", ["AU"], _au_ready, all_of(_au_ready, _set_consent("subject_age_at_capture", None)), "CG508"),
+    ("AU registration number", ["AU"], _au_ready, all_of(_au_ready, lambda p: p.options.update(practitioner_registration=None)), "CG509"),
+    ("AU risk information", ["AU"], _au_ready, all_of(_au_ready, lambda p: p.manifest["treatments"]["lip-filler"].pop("risks")), "CG510"),
+    ("AU no testimonial", ["AU"], _au_ready, all_of(_au_ready, _testimonial), "CG511"),
+    ("AU no retouching", ["AU"], all_of(_au_ready, _exposure), all_of(_au_ready, _retouch), "CG512"),
+    ("EU explicit consent", ["EU"], _eu_ready, all_of(_eu_ready, _set_consent("explicit_consent", False)), "CG513"),
+    ("UK explicit consent", ["UK"], _eu_ready, all_of(_eu_ready, _set_consent("explicit_consent", None)), "CG513"),
+    ("UK capture date", ["UK"], _eu_ready, all_of(_eu_ready, _no_capture_date), "CG514"),
 ]
 
 

@@ -47,6 +47,10 @@ def _case_id_typo_in_a_src(project: Project) -> None:
     project.case("lips-002")["photos"][0]["before"]["src"] = "photos/lips-003-before.jpg"
 
 
+def _shows_name_missing(project: Project) -> None:
+    del project.case("lips-001")["shows"]["name"]
+
+
 def _consent_typo(project: Project) -> None:
     project.case("lips-001")["consent"] = "C-2026-001"
 
@@ -63,6 +67,8 @@ def _directive_typos(project: Project) -> None:
 # (mistake, mutation, [(code, place, words of the message and fix)]): every error the build reports, nothing else.
 MISTAKES: list[tuple[str, Mutation, list[tuple[str, str, str]]]] = [
     ("missing alt text", _no_alt, [("CG102", "gallery/manifest.yml:", "'alt' is required")]),
+    # Not also CG209 "shows the patient's name": an unanswered `shows.name` stops the build once, as CG102.
+    ("shows.name not declared", _shows_name_missing, [("CG102", "gallery/manifest.yml:", "'name' is required")]),
     (
         "src written relative to mkdocs.yml",
         _src_relative_to_mkdocs_yml,

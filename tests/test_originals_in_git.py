@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import GIT_ENV, HOST_CLI, Project, git, run_build
+from tests.helpers import GIT_ENV, HOST_CLI, Project, cli_in_git, git, run_build
 
 
 def commit_everything(project: Project, ignore: str = "site/\n.cache/\n") -> None:
@@ -19,17 +19,6 @@ def commit_everything(project: Project, ignore: str = "site/\n.cache/\n") -> Non
     (project.root / ".gitignore").write_text(ignore)
     git("add", "-A", cwd=project.root)
     git("commit", "-q", "-m", "Clinic site", cwd=project.root)
-
-
-def cli(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs_compliant_gallery", *args],
-        cwd=project.root,
-        env=GIT_ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def strict_build(project: Project) -> subprocess.CompletedProcess[str]:
@@ -87,7 +76,7 @@ def test_withdraw_prints_the_steps_that_take_the_originals_out_of_the_remote(pro
     kept = git("hash-object", str(photos / "lips-001-before.jpg"), cwd=project.root).strip()
     assert run_build(project.root / "mkdocs.yml").ok
 
-    run = cli(project, "withdraw", "C-2026-0002", "--received", "2026-11-20")
+    run = cli_in_git(project.root, "withdraw", "C-2026-0002", "--received", "2026-11-20")
     assert run.returncode == 0, run.stderr
     assert "are in this git repository" in run.stdout and "1 commit(s) of its history hold" in run.stdout
     assert "git filter-repo --invert-paths --path gallery/photos/lips-002-before.jpg --path gallery/photos/lips-002-after.jpg" in run.stdout

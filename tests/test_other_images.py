@@ -10,7 +10,6 @@ import hashlib
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,11 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import SHARED, Project, assert_nothing_published, run_build
+from tests.helpers import SHARED, Mutation, Project, all_of, assert_nothing_published, run_build
 from tests.photos import write_photo
 
 PORTRAIT = SHARED / "corpus" / "drewnoakes" / "jpg" / "Samsung GT-I9000 (Galaxy S).jpg"
 PAGE = "# About us\n\nOur clinic.\n\n![Our patient](img/team.jpg)\n\n<!-- compliant-gallery case=lips-001 -->\n"
-Mutation = Callable[[Project], None]
 
 
 def _portrait(project: Project, name: str = "img/team.jpg") -> Path:
@@ -63,14 +61,6 @@ def _no_face(project: Project) -> None:
     project.pages["about.md"] = PAGE
 
 
-def _all(*mutations: Mutation) -> Mutation:
-    def mutate(project: Project) -> None:
-        for mutation in mutations:
-            mutation(project)
-
-    return mutate
-
-
 @dataclass(frozen=True)
 class Row:
     mutate: Mutation
@@ -81,16 +71,16 @@ class Row:
 
 ROWS: dict[str, Row] = {
     "face-in-a-page-image-warns-at-the-page-line": Row(_placed, "warning", "docs/about.md:5", "face"),
-    "face-fails-with-other_images-fail": Row(_all(_placed, _fail), "error", "docs/about.md:5"),
-    "face-in-an-image-no-page-names": Row(_all(_unreferenced, _fail), "error", "docs/img/hidden.jpg"),
-    "reviewed-staff-photo-passes": Row(_all(_placed, _fail, _reviewed()), "pass", verdict="reviewed"),
+    "face-fails-with-other_images-fail": Row(all_of(_placed, _fail), "error", "docs/about.md:5"),
+    "face-in-an-image-no-page-names": Row(all_of(_unreferenced, _fail), "error", "docs/img/hidden.jpg"),
+    "reviewed-staff-photo-passes": Row(all_of(_placed, _fail, _reviewed()), "pass", verdict="reviewed"),
     "review-bound-to-hash-of-the-reviewed-file-passes": Row(
-        _all(_placed, _fail, _reviewed(hashlib.sha256(PORTRAIT.read_bytes()).hexdigest() if PORTRAIT.is_file() else "")),
+        all_of(_placed, _fail, _reviewed(hashlib.sha256(PORTRAIT.read_bytes()).hexdigest() if PORTRAIT.is_file() else "")),
         "pass",
         verdict="reviewed",
     ),
-    "review-of-other-bytes-does-not-apply": Row(_all(_placed, _fail, _reviewed("0" * 64)), "error", "docs/about.md:5"),
-    "image-without-a-face-passes": Row(_all(_no_face, _fail), "pass", verdict="no face"),
+    "review-of-other-bytes-does-not-apply": Row(all_of(_placed, _fail, _reviewed("0" * 64)), "error", "docs/about.md:5"),
+    "image-without-a-face-passes": Row(all_of(_no_face, _fail), "pass", verdict="no face"),
 }
 
 

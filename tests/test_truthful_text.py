@@ -10,15 +10,13 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
 from mkdocs_compliant_gallery.rules.identifiers import ages_in, dates_in, name_hash
-from tests.helpers import Project, assert_nothing_published, cards_of, fhir_consent
+from tests.helpers import Mutation, Project, all_of, assert_nothing_published, cards_of, fhir_consent, under_packs
 
-Mutation = Callable[[Project], None]
 MANIFEST, REGISTER = "gallery/manifest.yml", "gallery/consents.yml"
 SALT = "clinic-salt-7d1e"
 
@@ -123,33 +121,9 @@ def _named_fhir(project: Project) -> None:
     project.consents_text = json.dumps({"resourceType": "Bundle", "type": "collection", "entry": resources}, indent=1)
 
 
-def _packs(*names: str) -> Mutation:
-    def mutate(project: Project) -> None:
-        project.options["jurisdictions"] = list(names)
-        if "AU" in names:
-            project.options["practitioner_registration"] = "MED0001234567"
-            for treatment in project.manifest["treatments"].values():
-                treatment["risks"] = "Bruising and swelling for a few days."
-            for record in project.consents:
-                record["subject_age_at_capture"] = 34
-        if "CA-ON" in names:
-            for record in project.consents:
-                record["procedure_on"] = "2026-02-20"
-
-    return mutate
-
-
 def _treatment(**fields: object) -> Mutation:
     def mutate(project: Project) -> None:
         project.manifest["treatments"]["lip-filler"].update(fields)
-
-    return mutate
-
-
-def _all(*mutations: Mutation) -> Mutation:
-    def mutate(project: Project) -> None:
-        for mutation in mutations:
-            mutation(project)
 
     return mutate
 
@@ -159,18 +133,20 @@ ROWS: dict[str, Row] = {
     "CG407-ISO-date-in-caption": Row(_case(caption="Photographed on 2026-03-02."), "CG407", line_text="2026-03-02"),
     "CG407-month-day-year-in-alt-text": Row(_alt("Lips on March 2nd, 2026, front view"), "CG407", line_text="March 2nd, 2026"),
     "CG407-day-month-year-in-testimonial": Row(
-        _all(_testimonial_allowed, _case(testimonial="Seen on 2 March 2026 by the team.")), "CG407", line_text="2 March 2026"
+        all_of(_testimonial_allowed, _case(testimonial="Seen on 2 March 2026 by the team.")), "CG407", line_text="2 March 2026"
     ),
     "CG407-numeric-date-in-view-label": Row(_view("front 03/02/2026"), "CG407", line_text="view: front 03/02/2026"),
     "CG407-date-in-case-id": Row(_rename_case("lips-2026-03-02"), "CG407", line_text="id: lips-2026-03-02", case="lips-2026-03-02"),
     "CG407-short-date-in-page-text": Row(_page("Treated Mar 2 at our clinic."), "CG407", "docs/lips.md", "Treated Mar 2"),
     "CG407-age-over-89-in-caption": Row(_case(caption="Our 92-year-old patient after one session."), "CG407", line_text="92-year-old"),
     "CG407-age-over-89-in-page-text": Row(_page("A patient aged 95 chose a subtle result."), "CG407", "docs/lips.md", "aged 95"),
-    "CG209-name-in-caption": Row(_all(_named(), _case(caption="Jane chose a subtle result.")), "CG209", line_text="Jane chose"),
+    "CG209-name-in-caption": Row(all_of(_named(), _case(caption="Jane chose a subtle result.")), "CG209", line_text="Jane chose"),
     "CG209-name-in-page-text-csv-register": Row(
-        _all(_named_csv, _page("Doe family results.")), "CG209", "docs/lips.md", "Doe family results"
+        all_of(_named_csv, _page("Doe family results.")), "CG209", "docs/lips.md", "Doe family results"
     ),
-    "CG209-name-in-alt-text-fhir-register": Row(_all(_named_fhir, _alt("Jane's lips after, front view")), "CG209", line_text="Jane's lips"),
+    "CG209-name-in-alt-text-fhir-register": Row(
+        all_of(_named_fhir, _alt("Jane's lips after, front view")), "CG209", line_text="Jane's lips"
+    ),
     "CG103-a-name-hash-that-is-not-sha256": Row(
         lambda p: p.consent("C-2026-0001").update(name_salt=SALT, name_hashes=["jane"]), "CG103", REGISTER, "name_hashes", case=""
     ),
@@ -180,19 +156,21 @@ ROWS: dict[str, Row] = {
     "CG102-shows-name-required": Row(lambda p: p.case("lips-001")["shows"].pop("name"), "CG102", line_text="face: false"),
     "month-and-year-alone-passes": Row(_case(caption="Photographed in March 2026.")),
     "an-age-under-90-passes": Row(_case(caption="A 45-year-old patient, one session.")),
-    "name-allowed-by-the-release-passes": Row(_all(_named(allowed=True), _case(caption="Jane chose a subtle result."))),
+    "name-allowed-by-the-release-passes": Row(all_of(_named(allowed=True), _case(caption="Jane chose a subtle result."))),
     "a-date-on-a-page-without-a-gallery-passes": Row(lambda p: p.pages.update({"index.md": "# Home\n\nOpen since 2 March 2026.\n"})),
     # Item 5: testimonials in captions, and the claims lint on treatment texts and page text
     "CG503-US-NY-quotation-in-caption": Row(
-        _all(_packs("US", "US-NY"), _testimonial_allowed, _case(caption='"So happy with my new lips," she said.')),
+        all_of(under_packs("US", "US-NY"), _testimonial_allowed, _case(caption='"So happy with my new lips," she said.')),
         "CG503",
         line_text="So happy",
     ),
     "CG507-CA-ON-attribution-in-caption": Row(
-        _all(_packs("CA-ON"), _testimonial_allowed, _case(caption="A lovely natural result - Sarah, 34")), "CG507", line_text="Sarah, 34"
+        all_of(under_packs("CA-ON"), _testimonial_allowed, _case(caption="A lovely natural result - Sarah, 34")),
+        "CG507",
+        line_text="Sarah, 34",
     ),
     "CG511-AU-first-person-caption": Row(
-        _all(_packs("AU"), _testimonial_allowed, _case(caption="I love how natural my lips look.")), "CG511", line_text="I love how"
+        all_of(under_packs("AU"), _testimonial_allowed, _case(caption="I love how natural my lips look.")), "CG511", line_text="I love how"
     ),
     "CG209-quotation-without-testimonial-release": Row(
         _case(caption="\u201cBest decision I ever made\u201d, says our patient."), "CG209", line_text="Best decision"
@@ -203,11 +181,11 @@ ROWS: dict[str, Row] = {
     "CG405-promise-in-treatment-title": Row(_treatment(title="Painless lip filler"), "CG405", line_text="lip-filler:"),
     "CG405-promise-in-page-text": Row(_page("Guaranteed results for every patient."), "CG405", "docs/lips.md", "Guaranteed results"),
     "quotation-allowed-by-the-release-passes-under-US": Row(
-        _all(_testimonial_allowed, _case(caption='"So happy with my new lips," she said.'))
+        all_of(_testimonial_allowed, _case(caption='"So happy with my new lips," she said.'))
     ),
     "scare-quotes-are-not-a-testimonial": Row(_case(caption="The \u2018liquid lip\u2019 technique, one session.")),
     "treatment-allows-its-own-name": Row(
-        _all(
+        all_of(
             _treatment(title="Permanent makeup", allow_claims=[{"phrase": "permanent makeup", "reason": "the name of the treatment"}]),
             _page("Permanent makeup results."),
         )

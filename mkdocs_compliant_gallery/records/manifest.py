@@ -284,8 +284,10 @@ def _load_case(manifest: Manifest, data: LocatedMap, project_root: Path) -> Case
         shows_fields.reject_unknown(SHOWS_KEYS)
         for key in SHOWS_KEYS:
             value = shows_fields.boolean(key, required=True)
-            # Identifiability is an explicit declaration: a missing answer counts as "yes".
-            shows[key] = True if value is None else value
+            # Identifiability is an explicit declaration: a missing answer is CG102, which stops the build, and is
+            # left out here rather than read as "yes", so that it is not reported again as CG209.
+            if value is not None:
+                shows[key] = value
     photos: list[PhotoPair] = []
     views: dict[str, int] = {}
     listed = fields.items("photos", required=True)
