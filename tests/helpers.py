@@ -52,16 +52,6 @@ BUILD_DATE = "2026-11-23"
 APPROVER = "Test Reviewer"
 # The command line of the host under test, for tests that run it as a user would.
 HOST_CLI = [sys.executable, "-m", HOST]
-# Debian chromium on a machine without network: no background connections, no first-run work.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # exiftool (-a -G1) tags that describe the file itself; anything else is metadata that must not be there.
 STRUCTURAL_GROUPS = {"SourceFile", "ExifTool", "System", "File", "JFIF", "RIFF", "PNG", "Composite"}

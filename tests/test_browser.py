@@ -8,18 +8,14 @@ CG_UPDATE_SCREENSHOTS=1 the card crops are also written to docs/screenshots/ (se
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +23,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, FloatRect, Page, Playwright, sync_playwright
 
-from tests.helpers import CHROMIUM_ARGS, REPO, Project, run_build
+from mkdocs_compliant_gallery.output.browser import CHROMIUM_ARGS, serving
+from tests.helpers import REPO, Project, run_build
 
 CHROMIUM = Path(os.environ.get("CG_CHROMIUM", "/usr/bin/chromium"))
 AXE_JS = Path(os.environ.get("CG_AXE_JS", REPO / ".cache" / "browser-tools" / "node_modules" / "axe-core" / "axe.min.js"))
@@ -61,11 +58,6 @@ class Site:
     url: str
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A fresh copy of the sample site, built with its site_url set to where it is served.
@@ -83,6 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         capture_output=True,
     )
     built = sample / "site"
+    built.mkdir()
     with serving(built) as url:
         config = sample / "mkdocs.yml"
         text = config.read_text()
@@ -91,20 +84,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         result = run_build(config)
         assert result.ok, result.log
         yield Site(built, url)
-
-
-@contextmanager
-def serving(directory: Path) -> Iterator[str]:
-    """Serve a folder on 127.0.0.1 on a free port, in a thread; yields the base URL (the folder may be filled later)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
+from mkdocs_compliant_gallery.output.browser import CHROMIUM_ARGS
 from mkdocs_compliant_gallery.records.manifest import PHOTO_SUFFIXES
 from mkdocs_compliant_gallery.records.register import load_register
 from mkdocs_compliant_gallery.violations import count
-from tests.helpers import CHROMIUM_ARGS, REPO, Project, cards_of, case, consent, run_build
+from tests.helpers import REPO, Project, cards_of, case, consent, run_build
 from tests.photos import Planted
 
 # A register as a clinic keeps it: comments everywhere, mixed flow and block style, quotes, `~`.

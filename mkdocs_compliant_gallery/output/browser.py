@@ -200,7 +200,8 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def _serving(folder: Path) -> Iterator[str]:
+def serving(folder: Path) -> Iterator[str]:
+    """Serve `folder` on 127.0.0.1 on a free port, in a thread; yields the base URL (the folder may be filled later)."""
     server = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -222,7 +223,7 @@ def verify_in_browser(site_dir: Path, chromium: Path = DEFAULT_CHROMIUM) -> tupl
 
     pages = gallery_pages(site_dir)
     failures: list[BrowserFailure] = []
-    with _serving(site_dir) as url, sync_playwright() as driver:
+    with serving(site_dir) as url, sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             for relative in pages:
