@@ -629,3 +629,24 @@ def under_packs(*names: str) -> Mutation:
                 record["procedure_on"] = "2026-02-20"
 
     return mutate
+
+
+def gallery_of_single_photos(project: Project, photos: dict[str, str], face_allowed: bool = True, edited: Iterable[str] = ()) -> None:
+    """One case per photo, the photo as both before and after, each under its own valid release, all on one page.
+
+    `photos` maps each case id to its photo's `src` (the file already in the photo folder). Tests of the image
+    pipeline use it, so the releases allow the face unless `face_allowed` is false; a case in `edited` declares a
+    colour edit (its photo was exported from editing software).
+    """
+    cases, consents = [], []
+    for index, (case_id, src) in enumerate(photos.items()):
+        pair: dict[str, Any] = {"view": "front", "before": {"src": src, "alt": "before"}, "after": {"src": src, "alt": "after"}}
+        if case_id in set(edited):
+            pair["edits"] = [{"kind": "colour", "note": "exported from editing software"}]
+        shows = {"face": False, "name": False, "distinctive_marks": False}
+        cases.append({"id": case_id, "consent": f"C-{index:04d}", "treatment": "t", "shows": shows, "photos": [pair]})
+        consents.append(consent(f"C-{index:04d}", case_id, f"P-{index:05d}"))
+        consents[-1]["allows"]["face"] = face_allowed
+    project.manifest = {"treatments": {"t": {"title": "Test", "typical_results": "Most patients see a change."}}, "cases": cases}
+    project.consents = consents
+    project.pages = {"index.md": "# All\n\n<!-- compliant-gallery -->\n"}

@@ -12,14 +12,13 @@ import re
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
 
 from mkdocs_compliant_gallery.images.identify import Kind, identify, structure_problem
 from mkdocs_compliant_gallery.images.pipeline import beyond_encoder_limits
-from tests.helpers import Project, assert_nothing_published, consent
+from tests.helpers import Project, assert_nothing_published, gallery_of_single_photos
 from tests.photos import draw, tiff_with_tags
 
 NIKON = (2, b"NIKON CORPORATION\x00")
@@ -137,31 +136,12 @@ def test_a_damaged_structure_is_described(label: str, data: bytes, fmt: str, wor
 
 def _one_case_per_file(project: Project, files: dict[str, bytes]) -> dict[str, str]:
     """One case per file (the file as before and after); returns case id -> file name."""
-    cases, consents, by_case = [], [], {}
+    (project.gallery / "photos").mkdir(parents=True, exist_ok=True)
+    by_case = {}
     for index, (name, data) in enumerate(files.items()):
-        case_id = f"case-{index:02d}"
-        (project.gallery / "photos").mkdir(parents=True, exist_ok=True)
         (project.gallery / "photos" / name).write_bytes(data)
-        pair: dict[str, Any] = {
-            "view": "front",
-            "before": {"src": f"photos/{name}", "alt": "before"},
-            "after": {"src": f"photos/{name}", "alt": "after"},
-        }
-        cases.append(
-            {
-                "id": case_id,
-                "consent": f"C-{index:04d}",
-                "treatment": "t",
-                "shows": {"face": False, "name": False, "distinctive_marks": False},
-                "photos": [pair],
-            }
-        )
-        consents.append(consent(f"C-{index:04d}", case_id, f"P-{index:05d}"))
-        consents[-1]["allows"]["face"] = True
-        by_case[case_id] = name
-    project.manifest = {"treatments": {"t": {"title": "T", "typical_results": "Most patients see a change."}}, "cases": cases}
-    project.consents = consents
-    project.pages = {"index.md": "# All\n\n<!-- compliant-gallery -->\n"}
+        by_case[f"case-{index:02d}"] = name
+    gallery_of_single_photos(project, {case_id: f"photos/{name}" for case_id, name in by_case.items()})
     return by_case
 
 

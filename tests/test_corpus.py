@@ -8,13 +8,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pillow_heif
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageStat
 
-from tests.helpers import SHARED, Project, Result, cards_of, consent
+from tests.helpers import SHARED, Project, Result, cards_of, gallery_of_single_photos
 
 CORPUS = SHARED / "corpus"
 sys.path.insert(0, str(SHARED / "tools"))
@@ -65,33 +64,14 @@ def corpus_project(tmp_path: Path, files: list[Path], widths: list[int], face_al
     project = Project(tmp_path / "clinic")
     photos = project.gallery / "photos"
     photos.mkdir(parents=True)
-    cases, consents, by_case = [], [], {}
+    by_case, sources = {}, {}
     for index, path in enumerate(files):
-        case_id = _slug(path)
         target = photos / f"{index:02d}{path.suffix.lower()}"
         shutil.copyfile(path, target)  # into the temp project only: the corpus stays in ../shared
-        by_case[case_id] = path
-        pair: dict[str, Any] = {
-            "view": "front",
-            "before": {"src": f"photos/{target.name}", "alt": f"{path.name} before"},
-            "after": {"src": f"photos/{target.name}", "alt": f"{path.name} after"},
-        }
-        if path.name in EDITED:
-            pair["edits"] = [{"kind": "colour", "note": "exported from editing software"}]
-        cases.append(
-            {
-                "id": case_id,
-                "consent": f"C-{index:04d}",
-                "treatment": "t",
-                "shows": {"face": False, "name": False, "distinctive_marks": False},
-                "photos": [pair],
-            }
-        )
-        consents.append(consent(f"C-{index:04d}", case_id, f"P-{index:05d}"))
-        consents[-1]["allows"]["face"] = face_allowed
-    project.manifest = {"treatments": {"t": {"title": "Test", "typical_results": "Most patients see a change."}}, "cases": cases}
-    project.consents = consents
-    project.pages = {"index.md": "# All\n\n<!-- compliant-gallery -->\n"}
+        by_case[_slug(path)] = path
+        sources[_slug(path)] = f"photos/{target.name}"
+    edited = [case_id for case_id, path in by_case.items() if path.name in EDITED]
+    gallery_of_single_photos(project, sources, face_allowed, edited)
     project.options["widths"] = widths
     project.options["workers"] = 2
     return project, by_case

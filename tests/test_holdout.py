@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import AVIF_STRUCTURAL_TAGS, SHARED, STRUCTURAL_GROUPS, Project, Result, cards_of, consent
+from tests.helpers import AVIF_STRUCTURAL_TAGS, SHARED, STRUCTURAL_GROUPS, Project, Result, cards_of, gallery_of_single_photos
 
 HOLDOUT = SHARED / "holdout" / "images"
 BATCHES = 4
@@ -45,31 +45,13 @@ def _project(root: Path, files: list[Path]) -> tuple[Project, dict[str, Path]]:
     project = Project(root)
     photos = project.gallery / "photos"
     photos.mkdir(parents=True)
-    cases, consents, by_case = [], [], {}
+    by_case, sources = {}, {}
     for index, path in enumerate(files):
-        case_id = f"h-{index:03d}"
         target = photos / f"{index:03d}{path.suffix.lower() or '.bin'}"
         shutil.copyfile(path, target)  # into the temp project only: the holdout stays in ../shared
-        by_case[case_id] = path
-        pair = {
-            "view": "front",
-            "before": {"src": f"photos/{target.name}", "alt": "before"},
-            "after": {"src": f"photos/{target.name}", "alt": "after"},
-        }
-        cases.append(
-            {
-                "id": case_id,
-                "consent": f"C-{index:04d}",
-                "treatment": "t",
-                "shows": {"face": True, "name": False, "distinctive_marks": False},
-                "photos": [pair],
-            }
-        )
-        consents.append(consent(f"C-{index:04d}", case_id, f"P-{index:05d}"))
-        consents[-1]["allows"]["face"] = True
-    project.manifest = {"treatments": {"t": {"title": "T", "typical_results": "Most patients see a change."}}, "cases": cases}
-    project.consents = consents
-    project.pages = {"index.md": "# All\n\n<!-- compliant-gallery -->\n"}
+        by_case[f"h-{index:03d}"] = path
+        sources[f"h-{index:03d}"] = f"photos/{target.name}"
+    gallery_of_single_photos(project, sources)
     project.options.update(widths=[320], workers=2)
     return project, by_case
 
