@@ -1,7 +1,7 @@
 """The marker of the build's pool workers, read by the libraries that would otherwise start threads of their own.
 
-The pool already keeps every core busy with one worker each; the AVIF encoder's and OpenCV's own thread pools
-would oversubscribe them. The engine's pool initializer sets the variable in each worker.
+The pool already keeps every core busy with one worker each; the AVIF encoder's own thread pool would
+oversubscribe them (the face detector always runs on one thread). The engine's pool initializer sets the variable in each worker.
 """
 
 from __future__ import annotations
