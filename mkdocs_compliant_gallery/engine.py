@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -795,16 +795,17 @@ class GalleryBuild:
                     return Where(page_file, number, f"image {item.source}")
         return Where(item.source)
 
-    def guard(self, site_dir: Path, sources: Mapping[str, Path] | None = None) -> list[Violation]:
+    def guard(self, site_dir: Path, sources: Mapping[str, Path] | None = None, stylesheet_links: Sequence[str] = ()) -> list[Violation]:
         """The output guard over a built site (CG6xx, and CG404 for stylesheets that hide a disclosure); when it
         passes, other images lose their metadata.
 
         `sources` maps site-relative paths to the files they were built from (pages, the clinic's stylesheets),
-        so that messages name what the clinic wrote. A host fails the build on these and on `page_problems`.
+        so that messages name what the clinic wrote; `stylesheet_links` are the stylesheets the clinic's
+        configuration adds to every page (MkDocs' extra_css). A host fails the build on these and on `page_problems`.
         """
         forbidden = self.forbidden()
         found = guard_site(site_dir, forbidden, IMAGE_FOLDER)
-        hiding, self.unchecked_stylesheets = check_site(site_dir, sources or {}, self.settings.relative)
+        hiding, self.unchecked_stylesheets = check_site(site_dir, sources or {}, self.settings.relative, stylesheet_links)
         found.extend(hiding)
         if not found:
             self.scrubbed = scrub_tree(site_dir, skip=set(forbidden.own_images))

@@ -134,14 +134,39 @@ def test_imported_stylesheet_is_checked_too(project: Project) -> None:
     assert_refused(result, project, "docs/css/hide.css:2", ".cg-disclosure", "removes the disclosure")
 
 
-def test_a_remote_stylesheet_is_named_as_not_checked(project: Project) -> None:
-    """No build can read a stylesheet from another server: it is named in the log (the browser check loads it)."""
+def test_a_stylesheet_the_clinic_imports_from_another_server_fails_closed(project: Project) -> None:
+    """No build can read a stylesheet from another server: one the clinic added itself may hide the disclosure, so
+    the build stops, naming the @import and the fix (a copy in docs_dir is checked like the clinic's own)."""
     result = build_with_extra_css(project, '@import url("https://cdn.example/clinic.css");')
+    assert not result.ok, result.log
+    line = next(line for line in result.log.splitlines() if "CG404" in line and "cdn.example" in line)
+    assert f"docs/css/clinic.css:{RULE_LINE} (@import): CG404" in line, line
+    assert "imports https://cdn.example/clinic.css, which is not part of the site" in line, line
+    assert "copy the stylesheet into docs_dir" in result.log
+    assert_nothing_published(result.site, project.root)
+
+
+def test_a_stylesheet_the_clinic_links_from_another_server_fails_closed(project: Project) -> None:
+    project.theme = {"name": "mkdocs"}
+    config_file = project.write()
+    config = yaml.safe_load(config_file.read_text())
+    config["extra_css"] = ["https://cdn.example/brand.css"]
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    result = run_build(config_file)
+    assert not result.ok, result.log
+    line = next(line for line in result.log.splitlines() if "CG404" in line and "cdn.example" in line)
+    assert "mkdocs.yml (extra_css): CG404" in line and "links the stylesheet https://cdn.example/brand.css" in line, line
+    assert_nothing_published(result.site, project.root)
+
+
+def test_the_themes_own_stylesheets_from_another_server_are_named_as_not_checked(project: Project) -> None:
+    """MkDocs' own theme links highlight.js's stylesheet from a CDN: the theme's choice, named in the log (the
+    browser check loads it), not a refusal."""
+    project.theme = {"name": "mkdocs"}
+    result = project.build()
     assert result.ok, result.log
-    assert (
-        "not checked for hidden disclosures (not part of the site): docs/css/clinic.css:3: imports https://cdn.example/clinic.css"
-        in result.log
-    )
+    assert "not checked for hidden disclosures (not part of the site):" in result.log
+    assert "links the stylesheet https://cdnjs.cloudflare.com/ajax/libs/highlight.js/" in result.log
 
 
 def test_material_slate_scheme_rule_fails(project: Project) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import posixpath
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -729,12 +729,16 @@ class _Lines(HTMLParser):
 class StyleCheck:
     """The hiding check over one built site; parses each stylesheet once."""
 
-    def __init__(self, site_dir: Path, sources: Mapping[str, Path], display: Callable[[Path], str]):
+    def __init__(self, site_dir: Path, sources: Mapping[str, Path], display: Callable[[Path], str], clinic_links: Collection[str] = ()):
         self.site_dir = site_dir.resolve()
         self.sources = sources  # site-relative path -> the file it was built from, when known
         self.display = display
+        # What the clinic wrote: its extra_css entries, and its own stylesheets (for the @imports in them).
+        self.clinic_links = frozenset(clinic_links)
+        self.clinic_sheets = {display(source) for relative, source in sources.items() if relative.endswith(".css")}
         self.sheets: dict[tuple[str, str, int], Sheet] = {}
-        self.unchecked: list[str] = []  # stylesheets from outside the site, which no build can read
+        self.unchecked: list[str] = []  # a theme's stylesheets from outside the site, which no build can read
+        self.remote: dict[tuple[str, int, str], Violation] = {}  # the clinic's own, which fail closed
         self.sightings: dict[tuple[str, int, str, str], _Sightings] = {}
 
     def check_page(self, relative: str, html: str) -> None:
@@ -826,9 +830,11 @@ class StyleCheck:
             if href.startswith(FONT_SERVICES):
                 return None
             if urllib.parse.urlsplit(href).scheme in ("http", "https") or href.startswith("//"):
-                self._unreadable(
-                    self.label_of(relative), 0, f"links the stylesheet {href}, which is not part of the site and cannot be checked"
-                )
+                why = f"links the stylesheet {href}, which is not part of the site and cannot be checked"
+                if href in self.clinic_links:
+                    self._remote(Where("mkdocs.yml", 0, "extra_css"), href, why)
+                else:
+                    self._unreadable(self.label_of(relative), 0, why)
             return None
         condition = f"@media {media}" if media and media_applies(media) is Applies.SOMETIMES else None
         key = (target, "", 0 if condition is None else hash(condition))
@@ -840,7 +846,10 @@ class StyleCheck:
                 return None  # a missing stylesheet styles nothing
             self.sheets[key] = parse_sheet(text, self.label_of(target), 0, self._import, condition, target)
             for label, line, why in self.sheets[key].unreadable:
-                self._unreadable(label, line, why)
+                if label in self.clinic_sheets:
+                    self._remote(Where(label, line, "@import"), why.removeprefix("imports ").split(",")[0], why)
+                else:
+                    self._unreadable(label, line, why)
         return self.sheets[key]
 
     def _resolve(self, href: str, relative: str) -> str | None:
@@ -865,6 +874,20 @@ class StyleCheck:
             return (self.site_dir / target).read_text(encoding="utf-8", errors="replace"), self.label_of(target), target
         except OSError:
             return None
+
+    def _remote(self, where: Where, href: str, why: str) -> None:
+        """CG404 for a stylesheet from another server that the clinic itself added: no build can show that it leaves
+        every disclosure visible, so it fails closed. (A theme's own CDN links are only named, see `unchecked`.)"""
+        self.remote.setdefault(
+            (where.file, where.line, href),
+            Violation(
+                CG404,
+                where,
+                f"{why}: a stylesheet from another server may hide or shrink a disclosure, and no build can read it",
+                "copy the stylesheet into docs_dir (e.g. docs/css/) and list or import that copy, so every build checks it; "
+                "or remove it. 'compliant-gallery verify --browser site/' shows how the live pages render",
+            ),
+        )
 
     def _unreadable(self, label: str, line: int, why: str) -> None:
         note = f"{label}{f':{line}' if line else ''}: {why}"
@@ -911,15 +934,18 @@ def _chains(root: ElementWrapper) -> Iterator[_Chain]:
                 break
 
 
-def check_site(site_dir: Path, sources: Mapping[str, Path], display: Callable[[Path], str]) -> tuple[list[Violation], list[str]]:
-    """CG404 for every rule of the site's stylesheets that hides or shrinks a disclosure on a page with case cards;
-    and the stylesheets from outside the site that were not checked (a theme's CDN link), one line each.
+def check_site(
+    site_dir: Path, sources: Mapping[str, Path], display: Callable[[Path], str], clinic_links: Collection[str] = ()
+) -> tuple[list[Violation], list[str]]:
+    """CG404 for every rule of the site's stylesheets that hides or shrinks a disclosure on a page with case cards,
+    and for every stylesheet from another server the clinic added (`clinic_links`, its extra_css, or an @import in
+    its own stylesheets); and the theme's stylesheets from outside the site that were not checked, one line each.
 
     `sources` maps a site-relative path to the file it was built from (a page's Markdown, a stylesheet in
     docs_dir), so messages name what the clinic wrote; `display` shows a path as the user knows it.
     """
     site_dir = site_dir.resolve()
-    check = StyleCheck(site_dir, sources, display)
+    check = StyleCheck(site_dir, sources, display, clinic_links)
     failed: list[Violation] = []
     for page in sorted(site_dir.rglob("*.html")):
         data = page.read_bytes()
@@ -938,4 +964,4 @@ def check_site(site_dir: Path, sources: Mapping[str, Path], display: Callable[[P
                     "report this with the page and its stylesheets; until then, simplify the styles that reach the gallery",
                 )
             )
-    return check.violations() + failed, check.unchecked
+    return check.violations() + list(check.remote.values()) + failed, check.unchecked

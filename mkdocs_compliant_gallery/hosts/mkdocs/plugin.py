@@ -248,7 +248,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
             self._finish_preview(gallery, self.preview, config)
             return
         problems = [*gallery.page_problems, *gallery.check_site_images(Path(config.site_dir), self.image_sources)]
-        problems += gallery.guard(Path(config.site_dir), self.sources)
+        problems += gallery.guard(Path(config.site_dir), self.sources, [str(link) for link in config.extra_css])
         for note in gallery.unchecked_stylesheets:
             log.info(f"not checked for hidden disclosures (not part of the site): {note}")
         if gallery.other_images:
@@ -329,7 +329,7 @@ class CompliantGalleryPlugin(BasePlugin[GalleryConfig]):  # type: ignore[no-unty
         """Serve mode: guard the site as a real build would have written it, then add the preview markup."""
         site = Path(config.site_dir)
         image_problems = gallery.check_site_images(site, self.image_sources)
-        guard_problems = gallery.guard(site, self.sources)
+        guard_problems = gallery.guard(site, self.sources, [str(link) for link in config.extra_css])
         problems = self.gallery_errors + gallery.page_problems + image_problems + guard_problems
         self._log_preview(gallery, problems, config.config_file_path or "")
         if guard_problems:
