@@ -544,6 +544,21 @@ SHAPE_FORMATS = [("webp", "jpeg"), ("avif", "jpeg"), ("avif", "webp", "jpeg"), (
 SHAPE_WIDTHS = [(16, 32), (480, 960), (20_000,), (65_600,)]
 
 
+def test_a_crop_one_pixel_high_keeps_a_pixel_when_the_photo_is_decoded_smaller(tmp_path: Path) -> None:
+    """Found by the shape fuzzing: a 130x2 JPEG is decoded at a smaller scale for small widths, and a crop one pixel
+    high rounded to none there (a division by zero). The crop keeps at least one pixel each way."""
+    path = tmp_path / "photo.jpeg"
+    Image.new("RGB", (130, 2), (150, 90, 70)).save(path, "JPEG")
+    refs = [ImageRef(path.name, path, "alt", (0, 0, 65, 1), (), 7) for _ in range(2)]
+    settings_ = ImageSettings(widths=(16, 32), formats=("webp", "jpeg"), max_pixels=4_000_000)
+    job = PairJob("lips-001", "front", "gallery/manifest.yml", refs[0], refs[1], (), settings_, str(tmp_path / "cache"))
+    result = process_fresh(job, "sliver")
+    assert result.before is not None and not result.violations, result.violations
+    for rendition in result.before.renditions:
+        with Image.open(rendition.path) as published:
+            assert published.height >= 1 and published.size == (rendition.width, rendition.height)
+
+
 def test_fuzz_photo_shapes(tmp_path: Path) -> None:
     """A valid photo of any shape is published within every encoder's limits, or refused with a CG3xx naming it: never a traceback."""
     runs = iter(range(1 << 30))

@@ -559,10 +559,17 @@ def _redact_and_crop(decoded: _Decoded, ref: ImageRef, where: Where, case_id: st
             right, bottom = math.ceil((x + w) * sx), math.ceil((y + h) * sy)
             draw.rectangle((left, top, right - 1, bottom - 1), fill=(0, 0, 0))
     if ref.crop:
-        x, y, w, h = ref.crop
         with _pillow_size_warnings_ignored():  # Pillow checks its own limit on every crop
-            image = image.crop((round(x * sx), round(y * sy), round((x + w) * sx), round((y + h) * sy)))
+            image = image.crop(_scaled_crop(ref.crop, sx, sy, image.size))
     return image
+
+
+def _scaled_crop(crop: Box, sx: float, sy: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A crop box measured on the original, on pixels decoded at another scale, keeping at least one pixel each way
+    (a crop one pixel high of a photo decoded at half size would otherwise round to none)."""
+    x, y, w, h = crop
+    left, top = min(round(x * sx), size[0] - 1), min(round(y * sy), size[1] - 1)
+    return left, top, max(left + 1, round((x + w) * sx)), max(top + 1, round((y + h) * sy))
 
 
 def _published_mask(decoded: _Decoded, ref: ImageRef) -> Image.Image | None:
@@ -581,8 +588,7 @@ def _published_mask(decoded: _Decoded, ref: ImageRef) -> Image.Image | None:
         right, bottom = math.ceil((x + w) * sx), math.ceil((y + h) * sy)
         draw.rectangle((left, top, right - 1, bottom - 1), fill=0)
     if ref.crop:
-        x, y, w, h = ref.crop
-        mask = mask.crop((round(x * sx), round(y * sy), round((x + w) * sx), round((y + h) * sy)))
+        mask = mask.crop(_scaled_crop(ref.crop, sx, sy, mask.size))
     return mask
 
 
