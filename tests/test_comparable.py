@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from PIL import Image, ImageEnhance
 
-from tests.helpers import Project, assert_nothing_published, cards_of
+from tests.helpers import Project, assert_nothing_published, cards_of, under_packs
 from tests.photos import draw
 
 MANIFEST = "gallery/manifest.yml"
@@ -72,19 +72,9 @@ ROWS: dict[str, Row] = {
 }
 
 
-def _ready(project: Project, jurisdictions: tuple[str, ...]) -> None:
-    project.options["jurisdictions"] = list(jurisdictions)
-    if "AU" in jurisdictions:
-        project.options["practitioner_registration"] = "MED0001234567"
-        for treatment in project.manifest["treatments"].values():
-            treatment["risks"] = "Bruising and swelling for a few days."
-        for record in project.consents:
-            record["subject_age_at_capture"] = 34
-
-
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
 def test_comparable_light(project: Project, row: Row) -> None:
-    _ready(project, row.jurisdictions)
+    under_packs(*row.jurisdictions)(project)
     photos = project.gallery / "photos"
     row.before(row.photo(0)).save(photos / "lips-001-before.jpg", quality=92)
     row.after(row.photo(3)).save(photos / "lips-001-after.jpg", quality=92)

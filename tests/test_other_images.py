@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import SHARED, Mutation, Project, all_of, assert_nothing_published, run_build
+from tests.helpers import SHARED, Mutation, Project, all_of, assert_nothing_published, cli_in_git, run_build
 from tests.photos import write_photo
 
 PORTRAIT = SHARED / "corpus" / "drewnoakes" / "jpg" / "Samsung GT-I9000 (Galaxy S).jpg"
@@ -150,26 +148,12 @@ def test_report_lists_every_image_outside_the_gallery(project: Project) -> None:
     write_photo(project.root / "docs" / "img" / "logo.png", size=(96, 64), seed=2)
     project.options["other_images_reviewed"] = [{"path": "img/logo.png", "reviewed_by": "Sam (designer)"}]
     project.write()
-    run = subprocess.run(
-        [sys.executable, "-m", "mkdocs_compliant_gallery", "report"],
-        cwd=project.root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    run = cli_in_git(project.root, "report")
     assert run.returncode == 0, run.stderr
     assert "img/team.jpg" in run.stdout and "face" in run.stdout, run.stdout
     assert "reviewed by Sam (designer)" in run.stdout, run.stdout
     html = (project.root / ".compliance" / "report.html").read_text()
     assert 'data-other-image="img/team.jpg" data-verdict="face"' in html
     assert 'data-other-image="img/logo.png" data-verdict="reviewed"' in html
-    check = subprocess.run(
-        [sys.executable, "-m", "mkdocs_compliant_gallery", "check"],
-        cwd=project.root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    check = cli_in_git(project.root, "check")
     assert "docs/about.md:5 (image docs/img/team.jpg): CG310" in check.stdout, check.stdout
